@@ -1,0 +1,404 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/gophi/gophi/tensor"
+)
+
+// Model is a loaded Phi-3-family model: its configuration, its weights
+// (used in place from the file) and the worker pool its kernels run on.
+// One Model serves any number of Sequences; Forward calls are serialised.
+type Model struct {
+	Config *Config
+
+	w        *weights
+	pool     *tensor.Pool
+	invShort []float64 // rotary inverse frequencies, short (or only) factor set
+	invLong  []float64 // LongRoPE's long factor set; nil without LongRoPE
+	ropeMag  float64   // LongRoPE attention factor on cos and sin (1 otherwise)
+
+	mu  sync.Mutex // serialises Forward; guards buf
+	buf scratch
+	// closers release the mapped files when the model is closed.
+	closers []func() error
+}
+
+// New binds weights from src to a model of configuration c, running its
+// kernels on pool (nil: a new pool with one thread per core).
+func New(c *Config, src Source, pool *tensor.Pool) (*Model, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("model: config: %w", err)
+	}
+	w, err := bindWeights(c, src)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if pool == nil {
+		pool = tensor.NewPool(0)
+	}
+	m := &Model{Config: c, w: w, pool: pool, ropeMag: 1}
+	half := c.RotaryDim / 2
+	inv := func(factors []float64) []float64 {
+		out := make([]float64, half)
+		for i := range out {
+			f := 1.0
+			if factors != nil {
+				f = factors[i]
+			}
+			out[i] = 1 / (f * math.Pow(c.RopeTheta, float64(2*i)/float64(c.RotaryDim)))
+		}
+		return out
+	}
+	if r := c.Rope; r != nil {
+		m.invShort, m.invLong, m.ropeMag = inv(r.ShortFactor), inv(r.LongFactor), r.AttentionFactor
+	} else {
+		m.invShort = inv(nil)
+	}
+	return m, nil
+}
+
+// Close releases the model's files and worker pool.
+func (m *Model) Close() error {
+	var errs []error
+	for _, c := range m.closers {
+		errs = append(errs, c())
+	}
+	m.closers = nil
+	m.pool.Close()
+	return errors.Join(errs...)
+}
+
+// Pool returns the worker pool the model's kernels run on.
+func (m *Model) Pool() *tensor.Pool { return m.pool }
+
+// ErrContextFull is returned (wrapped) by Forward when a sequence would
+// grow past the context length it was created with.
+var ErrContextFull = errors.New("context window is full")
+
+// Sequence is one conversation's state: its tokens and their KV cache.
+// Sequences at different positions can be advanced together in one
+// Forward call.
+type Sequence struct {
+	m      *Model
+	ctx    int
+	k, v   [][]float32 // per layer, ctx × KVDim
+	tokens []int32     // every token of the sequence so far
+	cached int         // tokens[:cached] are in the KV cache
+	long   bool        // the cache holds keys rotated with LongRoPE's long factors
+}
+
+// NewSequence allocates a sequence whose KV cache holds up to ctx tokens
+// (ctx ≤ 0 means the model's maximum context length).
+func (m *Model) NewSequence(ctx int) (*Sequence, error) {
+	c := m.Config
+	if ctx <= 0 {
+		ctx = c.MaxPositions
+	}
+	if ctx > c.MaxPositions {
+		return nil, fmt.Errorf("model: context length %d exceeds the model's maximum of %d tokens", ctx, c.MaxPositions)
+	}
+	s := &Sequence{m: m, ctx: ctx, k: make([][]float32, c.Layers), v: make([][]float32, c.Layers)}
+	for l := range s.k {
+		s.k[l] = make([]float32, ctx*c.KVDim())
+		s.v[l] = make([]float32, ctx*c.KVDim())
+	}
+	return s, nil
+}
+
+// Len returns the number of tokens in the sequence.
+func (s *Sequence) Len() int { return len(s.tokens) }
+
+// Context returns the sequence's capacity in tokens.
+func (s *Sequence) Context() int { return s.ctx }
+
+// Tokens returns the sequence's tokens (owned by the sequence; do not modify).
+func (s *Sequence) Tokens() []int32 { return s.tokens }
+
+// Truncate drops every token after the first n, so a conversation can be
+// rewound and continued; the KV cache of the kept tokens is reused.
+func (s *Sequence) Truncate(n int) {
+	if n < len(s.tokens) {
+		s.tokens = s.tokens[:max(n, 0)]
+		s.cached = min(s.cached, len(s.tokens))
+	}
+}
+
+// Step asks Forward to append Tokens to Seq. Forward fills Logits with one
+// row of Config.VocabSize logits per new token when AllLogits is set, else
+// with the row of the last token only.
+type Step struct {
+	Seq       *Sequence
+	Tokens    []int32
+	AllLogits bool
+	Logits    []float32
+}
+
+// Eval appends tokens to s and returns the logits of the last token, or of
+// every new token when all is set. The returned slice is freshly allocated.
+func (m *Model) Eval(s *Sequence, tokens []int32, all bool) ([]float32, error) {
+	st := &Step{Seq: s, Tokens: tokens, AllLogits: all}
+	if err := m.Forward(st); err != nil {
+		return nil, err
+	}
+	return st.Logits, nil
+}
+
+// LongRoPE switching rule. The factor set follows the length of the whole
+// sequence, as Hugging Face computes it without a cache: short factors while
+// the sequence has at most OriginalMaxPositions tokens, long factors for every
+// position once it is longer. When a sequence grows (or is truncated) across
+// that boundary its cache is rebuilt with the other factor set (a re-prefill),
+// so decoding with the cache gives exactly the logits of recomputing the
+// whole sequence. This is transformers' greedy_nocache reference; llama.cpp
+// instead picks one set from the allocated context size.
+func (m *Model) useLong(n int) bool { return m.invLong != nil && n > m.Config.OriginalMaxPositions }
+
+// Forward runs the model over the new tokens of every step, as one batch:
+// the matrix products see all tokens of all sequences at once and attention
+// runs per sequence over its own cache.
+func (m *Model) Forward(steps ...*Step) error {
+	c := m.Config
+	// Validate everything before touching any sequence, so a failed call
+	// leaves every sequence as it was.
+	for _, st := range steps {
+		s := st.Seq
+		if s == nil || s.m != m {
+			return errors.New("model: step has no sequence of this model")
+		}
+		if len(st.Tokens) == 0 {
+			return errors.New("model: step has no tokens")
+		}
+		if n := len(s.tokens) + len(st.Tokens); n > s.ctx {
+			return fmt.Errorf("model: %d tokens do not fit in the context of %d tokens: %w", n, s.ctx, ErrContextFull)
+		}
+		for _, id := range st.Tokens {
+			if id < 0 || int(id) >= c.VocabSize {
+				return fmt.Errorf("model: token id %d outside the vocabulary of %d", id, c.VocabSize)
+			}
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+
+	// Lay out the batch: which rows belong to which sequence and position.
+	b := &m.buf
+	b.rows = b.rows[:0]
+	b.outRows = b.outRows[:0]
+	for si, st := range steps {
+		s := st.Seq
+		s.tokens = append(s.tokens, st.Tokens...)
+		if long := m.useLong(len(s.tokens)); long != s.long {
+			s.cached, s.long = 0, long // re-prefill with the other factor set
+		}
+		first := len(s.tokens) - len(st.Tokens)
+		for p := s.cached; p < len(s.tokens); p++ {
+			if p >= first && (st.AllLogits || p == len(s.tokens)-1) {
+				b.outRows = append(b.outRows, len(b.rows))
+			}
+			b.rows = append(b.rows, rowInfo{step: si, pos: p})
+		}
+	}
+	n := len(b.rows)
+	b.grow(c, n)
+
+	// Embeddings and the rotary cos/sin of every row.
+	half := c.RotaryDim / 2
+	for i, r := range b.rows {
+		s := steps[r.step].Seq
+		m.w.embed.RowF32(int(s.tokens[r.pos]), b.x[i*c.Hidden:(i+1)*c.Hidden])
+		inv := m.invShort
+		if s.long {
+			inv = m.invLong
+		}
+		cs := b.cos[i*half : (i+1)*half]
+		sn := b.sin[i*half : (i+1)*half]
+		for j := range cs {
+			a := float64(r.pos) * inv[j]
+			cs[j] = float32(math.Cos(a) * m.ropeMag)
+			sn[j] = float32(math.Sin(a) * m.ropeMag)
+		}
+	}
+
+	for l := range m.w.layers {
+		lw := &m.w.layers[l]
+		rmsNormRows(b.xn, b.x, lw.attnNorm, n, c.Hidden, c.RMSNormEps)
+		m.pool.MatMul(b.qkv, lw.qkv, b.xn, n)
+		m.ropeAndCache(steps, l)
+		m.attention(steps, l)
+		m.pool.MatMul(b.proj, lw.o, b.att, n)
+		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
+
+		rmsNormRows(b.xn, b.x, lw.ffnNorm, n, c.Hidden, c.RMSNormEps)
+		m.pool.MatMul(b.gu, lw.gateUp, b.xn, n)
+		F := c.Intermediate
+		for i := 0; i < n; i++ {
+			gu := b.gu[i*2*F : (i+1)*2*F]
+			h := b.h[i*F : (i+1)*F]
+			for j := range h {
+				h[j] = silu(gu[j]) * gu[F+j]
+			}
+		}
+		m.pool.MatMul(b.proj, lw.down, b.h, n)
+		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
+	}
+	for s := range steps {
+		steps[s].Seq.cached = len(steps[s].Seq.tokens)
+	}
+
+	// Final norm and the LM head, only for the rows whose logits are wanted.
+	no := len(b.outRows)
+	for j, i := range b.outRows {
+		rmsNormRows(b.xn[j*c.Hidden:(j+1)*c.Hidden], b.x[i*c.Hidden:(i+1)*c.Hidden], m.w.norm, 1, c.Hidden, c.RMSNormEps)
+	}
+	b.logits = grow(b.logits, no*c.VocabSize)
+	m.pool.MatMul(b.logits, m.w.lmHead, b.xn, no)
+	j := 0
+	for si, st := range steps {
+		cnt := 1
+		if st.AllLogits {
+			cnt = len(st.Tokens)
+		}
+		_ = si
+		st.Logits = append(st.Logits[:0], b.logits[j*c.VocabSize:(j+cnt)*c.VocabSize]...)
+		j += cnt
+	}
+	return nil
+}
+
+type rowInfo struct {
+	step int // index into steps
+	pos  int // position in its sequence
+}
+
+// scratch holds the activations of one Forward call, reused across calls.
+type scratch struct {
+	rows     []rowInfo
+	outRows  []int
+	x, xn    []float32 // residual stream and its normalised copy, n × Hidden
+	qkv      []float32 // n × QKVDim
+	att      []float32 // attention output, n × Heads·HeadDim
+	proj     []float32 // o_proj / down_proj output, n × Hidden
+	gu       []float32 // n × 2F
+	h        []float32 // n × F
+	cos, sin []float32 // n × RotaryDim/2
+	logits   []float32
+}
+
+func (b *scratch) grow(c *Config, n int) {
+	b.x = grow(b.x, n*c.Hidden)
+	b.xn = grow(b.xn, n*c.Hidden)
+	b.qkv = grow(b.qkv, n*c.QKVDim())
+	b.att = grow(b.att, n*c.Heads*c.HeadDim)
+	b.proj = grow(b.proj, n*c.Hidden)
+	b.gu = grow(b.gu, n*2*c.Intermediate)
+	b.h = grow(b.h, n*c.Intermediate)
+	b.cos = grow(b.cos, n*c.RotaryDim/2)
+	b.sin = grow(b.sin, n*c.RotaryDim/2)
+}
+
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// ropeAndCache rotates the new rows' query and key heads (NeoX rotate-half
+// over the first RotaryDim dims) and stores keys and values in the caches.
+func (m *Model) ropeAndCache(steps []*Step, l int) {
+	c := m.Config
+	b := &m.buf
+	hd, half, kvd := c.HeadDim, c.RotaryDim/2, c.KVDim()
+	qd := c.Heads * hd
+	for i, r := range b.rows {
+		row := b.qkv[i*c.QKVDim() : (i+1)*c.QKVDim()]
+		cs, sn := b.cos[i*half:(i+1)*half], b.sin[i*half:(i+1)*half]
+		for h := 0; h < c.Heads+c.KVHeads; h++ {
+			v := row[h*hd : h*hd+c.RotaryDim]
+			for j := 0; j < half; j++ {
+				x0, x1 := v[j], v[j+half]
+				v[j] = x0*cs[j] - x1*sn[j]
+				v[j+half] = x1*cs[j] + x0*sn[j]
+			}
+		}
+		s := steps[r.step].Seq
+		copy(s.k[l][r.pos*kvd:(r.pos+1)*kvd], row[qd:qd+kvd])
+		copy(s.v[l][r.pos*kvd:(r.pos+1)*kvd], row[qd+kvd:qd+2*kvd])
+	}
+}
+
+// attention computes softmax(q·kᵀ/√hd)·v for every new row and query head
+// over its sequence's cache (causal, limited to the sliding window).
+func (m *Model) attention(steps []*Step, l int) {
+	c := m.Config
+	b := &m.buf
+	hd, kvd := c.HeadDim, c.KVDim()
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	m.pool.Parallel(len(b.rows)*c.Heads, func(worker, lo, hi int) {
+		for t := lo; t < hi; t++ {
+			i, h := t/c.Heads, t%c.Heads
+			r := b.rows[i]
+			s := steps[r.step].Seq
+			q := b.qkv[i*c.QKVDim()+h*hd : i*c.QKVDim()+(h+1)*hd]
+			first := 0
+			if w := c.SlidingWindow; w > 0 && r.pos-w+1 > 0 {
+				first = r.pos - w + 1
+			}
+			kh := h / group
+			scores := m.pool.Scratch(worker, r.pos+1-first)
+			mx := float32(math.Inf(-1))
+			for p := first; p <= r.pos; p++ {
+				k := s.k[l][p*kvd+kh*hd : p*kvd+(kh+1)*hd]
+				sc := tensor.Dot(q, k) * scale
+				scores[p-first] = sc
+				mx = max(mx, sc)
+			}
+			var sum float32
+			for j, sc := range scores {
+				e := float32(math.Exp(float64(sc - mx)))
+				scores[j] = e
+				sum += e
+			}
+			out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
+			clear(out)
+			inv := 1 / sum
+			for p := first; p <= r.pos; p++ {
+				wgt := scores[p-first] * inv
+				v := s.v[l][p*kvd+kh*hd : p*kvd+(kh+1)*hd]
+				for j := range out {
+					out[j] += wgt * v[j]
+				}
+			}
+		}
+	})
+}
+
+// rmsNormRows computes dst = w ⊙ x/√(mean(x²)+eps) for n rows of width d,
+// the mean accumulated in float64.
+func rmsNormRows(dst, x, w []float32, n, d int, eps float64) {
+	for i := 0; i < n; i++ {
+		xr := x[i*d : (i+1)*d]
+		var ss float64
+		for _, v := range xr {
+			ss += float64(v) * float64(v)
+		}
+		inv := float32(1 / math.Sqrt(ss/float64(d)+eps))
+		dr := dst[i*d : (i+1)*d]
+		for j, v := range xr {
+			dr[j] = w[j] * (v * inv)
+		}
+	}
+}
+
+func addInPlace(dst, src []float32) {
+	for i := range dst {
+		dst[i] += src[i]
+	}
+}
+
+func silu(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }

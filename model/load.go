@@ -1,0 +1,76 @@
+package model
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gophi/gophi/format/safetensors"
+	"github.com/gophi/gophi/tensor"
+)
+
+// LoadOptions control how a model is loaded.
+type LoadOptions struct {
+	// NoMmap reads the weights into anonymous memory instead of mapping
+	// the files.
+	NoMmap bool
+	// Pool runs the kernels; nil starts one with Threads threads.
+	Pool *tensor.Pool
+	// Threads sizes a new pool; 0 means one per core.
+	Threads int
+}
+
+func (o LoadOptions) pool() *tensor.Pool {
+	if o.Pool != nil {
+		return o.Pool
+	}
+	return tensor.NewPool(o.Threads)
+}
+
+// Load loads a model from a Hugging Face folder (config.json plus
+// safetensors weights) or a .gguf file.
+func Load(path string, opts LoadOptions) (*Model, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if st.IsDir() {
+		return LoadDir(path, opts)
+	}
+	if strings.HasSuffix(strings.ToLower(path), ".gguf") {
+		return LoadGGUF(path, opts)
+	}
+	return nil, fmt.Errorf("model: %s: not a model folder or a .gguf file", path)
+}
+
+// LoadDir loads a Hugging Face model folder: config.json,
+// generation_config.json (optional) and model.safetensors or a sharded
+// checkpoint with model.safetensors.index.json.
+func LoadDir(dir string, opts LoadOptions) (*Model, error) {
+	cfg, err := LoadConfig(dir)
+	if err != nil {
+		return nil, err
+	}
+	ck, err := safetensors.OpenDir(dir, safetensors.OpenOptions{NoMmap: opts.NoMmap})
+	if err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	m, err := New(cfg, checkpointSource{ck}, opts.pool())
+	if err != nil {
+		ck.Close()
+		return nil, fmt.Errorf("%w (in %s)", err, filepath.Clean(dir))
+	}
+	m.closers = append(m.closers, ck.Close)
+	return m, nil
+}
+
+type checkpointSource struct{ ck *safetensors.Checkpoint }
+
+func (s checkpointSource) Tensor(name string) (Tensor, bool) {
+	t, ok := s.ck.Tensor(name)
+	if !ok {
+		return Tensor{}, false
+	}
+	return Tensor{Type: t.DType, Shape: t.Shape, Data: t.Data}, true
+}

@@ -1,0 +1,160 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/gophi/gophi/tensor"
+)
+
+// Tensor is one raw weight as a file holds it. Shape is in Hugging Face
+// order, outermost first ([out, in] for a matrix); Data is used in place.
+type Tensor struct {
+	Type  tensor.DType
+	Shape []int
+	Data  []byte
+}
+
+// Source gives a model's weights by their Hugging Face names
+// ("model.layers.0.self_attn.qkv_proj.weight"). The safetensors and GGUF
+// loaders implement it; GGUF names are translated (see gguf.go).
+type Source interface {
+	Tensor(name string) (Tensor, bool)
+}
+
+type layerWeights struct {
+	attnNorm, ffnNorm []float32
+	qkv, o            *tensor.Matrix // [QKVDim, Hidden], [Hidden, Heads·HeadDim]
+	gateUp, down      *tensor.Matrix // [2F, Hidden] (gate rows first), [Hidden, F]
+}
+
+type weights struct {
+	embed  *tensor.Matrix // [Vocab, Hidden]
+	layers []layerWeights
+	norm   []float32
+	lmHead *tensor.Matrix // [Vocab, Hidden]; the embedding when tied
+}
+
+// Tensor names (Hugging Face's), shared by loaders, converters and the trainer.
+const (
+	NameEmbed     = "model.embed_tokens.weight"
+	NameNorm      = "model.norm.weight"
+	NameLMHead    = "lm_head.weight"
+	nameLayerFmt  = "model.layers.%d.%s"
+	NameAttnNorm  = "input_layernorm.weight"
+	NameQKV       = "self_attn.qkv_proj.weight"
+	NameO         = "self_attn.o_proj.weight"
+	NameFFNNorm   = "post_attention_layernorm.weight"
+	NameGateUp    = "mlp.gate_up_proj.weight"
+	NameDown      = "mlp.down_proj.weight"
+)
+
+// LayerTensorName returns the Hugging Face name of a per-layer tensor, e.g.
+// LayerTensorName(3, NameQKV) = "model.layers.3.self_attn.qkv_proj.weight".
+func LayerTensorName(layer int, suffix string) string {
+	return fmt.Sprintf(nameLayerFmt, layer, suffix)
+}
+
+// TensorShapes lists every weight the model needs with its expected shape
+// ([out, in] for matrices), in a stable order.
+func (c *Config) TensorShapes() []struct {
+	Name  string
+	Shape []int
+} {
+	type ns = struct {
+		Name  string
+		Shape []int
+	}
+	out := []ns{{NameEmbed, []int{c.VocabSize, c.Hidden}}}
+	for l := 0; l < c.Layers; l++ {
+		out = append(out,
+			ns{LayerTensorName(l, NameAttnNorm), []int{c.Hidden}},
+			ns{LayerTensorName(l, NameQKV), []int{c.QKVDim(), c.Hidden}},
+			ns{LayerTensorName(l, NameO), []int{c.Hidden, c.Heads * c.HeadDim}},
+			ns{LayerTensorName(l, NameFFNNorm), []int{c.Hidden}},
+			ns{LayerTensorName(l, NameGateUp), []int{2 * c.Intermediate, c.Hidden}},
+			ns{LayerTensorName(l, NameDown), []int{c.Hidden, c.Intermediate}},
+		)
+	}
+	out = append(out, ns{NameNorm, []int{c.Hidden}})
+	if !c.TieEmbeddings {
+		out = append(out, ns{NameLMHead, []int{c.VocabSize, c.Hidden}})
+	}
+	return out
+}
+
+func bindWeights(c *Config, src Source) (*weights, error) {
+	get := func(name string, shape ...int) (Tensor, error) {
+		t, ok := src.Tensor(name)
+		if !ok {
+			return Tensor{}, fmt.Errorf("tensor %q is missing", name)
+		}
+		if len(t.Shape) != len(shape) {
+			return Tensor{}, fmt.Errorf("tensor %q has shape %v, want %v", name, t.Shape, shape)
+		}
+		for i := range shape {
+			if t.Shape[i] != shape[i] {
+				return Tensor{}, fmt.Errorf("tensor %q has shape %v, want %v", name, t.Shape, shape)
+			}
+		}
+		return t, nil
+	}
+	mat := func(name string, rows, cols int) (*tensor.Matrix, error) {
+		t, err := get(name, rows, cols)
+		if err != nil {
+			return nil, err
+		}
+		m, err := tensor.NewMatrix(t.Type, rows, cols, t.Data)
+		if err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		return m, nil
+	}
+	vec := func(name string, n int) ([]float32, error) {
+		t, err := get(name, n)
+		if err != nil {
+			return nil, err
+		}
+		v := make([]float32, n)
+		if err := tensor.DequantizeRow(t.Type, t.Data, v); err != nil {
+			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		}
+		return v, nil
+	}
+	var w weights
+	var err error
+	if w.embed, err = mat(NameEmbed, c.VocabSize, c.Hidden); err != nil {
+		return nil, err
+	}
+	w.layers = make([]layerWeights, c.Layers)
+	for l := range w.layers {
+		lw := &w.layers[l]
+		n := func(s string) string { return LayerTensorName(l, s) }
+		if lw.attnNorm, err = vec(n(NameAttnNorm), c.Hidden); err != nil {
+			return nil, err
+		}
+		if lw.qkv, err = mat(n(NameQKV), c.QKVDim(), c.Hidden); err != nil {
+			return nil, err
+		}
+		if lw.o, err = mat(n(NameO), c.Hidden, c.Heads*c.HeadDim); err != nil {
+			return nil, err
+		}
+		if lw.ffnNorm, err = vec(n(NameFFNNorm), c.Hidden); err != nil {
+			return nil, err
+		}
+		if lw.gateUp, err = mat(n(NameGateUp), 2*c.Intermediate, c.Hidden); err != nil {
+			return nil, err
+		}
+		if lw.down, err = mat(n(NameDown), c.Hidden, c.Intermediate); err != nil {
+			return nil, err
+		}
+	}
+	if w.norm, err = vec(NameNorm, c.Hidden); err != nil {
+		return nil, err
+	}
+	if c.TieEmbeddings {
+		w.lmHead = w.embed
+	} else if w.lmHead, err = mat(NameLMHead, c.VocabSize, c.Hidden); err != nil {
+		return nil, err
+	}
+	return &w, nil
+}

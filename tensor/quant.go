@@ -1,0 +1,268 @@
+package tensor
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+)
+
+// Block layouts (llama.cpp ggml-common.h), each with the formula it
+// dequantizes to. d and m are IEEE half floats unless stated.
+//
+//	Q8_0 (32 elems, 34 B): d, qs[32] int8            y[j] = d*qs[j]
+//	Q4_0 (32 elems, 18 B): d, qs[16]                 y[j] = d*((qs[j]&15)-8), y[j+16] = d*((qs[j]>>4)-8)
+//	Q4_1 (32 elems, 20 B): d, m, qs[16]              y[j] = d*(qs[j]&15)+m,   y[j+16] = d*(qs[j]>>4)+m
+//	Q5_0 (32 elems, 22 B): d, qh[4], qs[16]          5th bit j of qh (j+16 for the high half); y = d*(q-16)
+//	Q5_1 (32 elems, 24 B): d, m, qh[4], qs[16]       as Q5_0 without -16, then *d+m
+//	Q4_K (256 elems, 144 B): d, dmin, scales[12] (8 6-bit scale/min pairs), qs[128]
+//	                        y = d*sc*q - dmin*mn per 32-element sub-block
+//	Q5_K (256 elems, 176 B): d, dmin, scales[12], qh[32], qs[128]; q gains a 5th bit from qh
+//	Q6_K (256 elems, 210 B): ql[128], qh[64], scales[16] int8, d;  y = d*sc*(q-32), q 6 bits
+
+// DequantizeRow converts n elements of type t in src to float32 in dst.
+// src must hold exactly the bytes for n elements and dst at least n values.
+func DequantizeRow(t DType, src []byte, dst []float32) error {
+	n := len(dst)
+	need, err := t.RowBytes(n)
+	if err != nil {
+		return err
+	}
+	if len(src) < need {
+		return fmt.Errorf("tensor: %s row of %d elements needs %d bytes, have %d", t, n, need, len(src))
+	}
+	switch t {
+	case F32:
+		for i := range dst {
+			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
+		}
+	case F16:
+		for i := range dst {
+			dst[i] = F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	case BF16:
+		for i := range dst {
+			dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
+		}
+	case Q8_0:
+		for b := 0; b < n/32; b++ {
+			blk := src[b*34:]
+			d := f16At(blk, 0)
+			y := dst[b*32 : b*32+32]
+			for j := range y {
+				y[j] = d * float32(int8(blk[2+j]))
+			}
+		}
+	case Q4_0:
+		for b := 0; b < n/32; b++ {
+			blk := src[b*18:]
+			d := f16At(blk, 0)
+			y := dst[b*32 : b*32+32]
+			for j := 0; j < 16; j++ {
+				q := blk[2+j]
+				y[j] = d * float32(int(q&15)-8)
+				y[j+16] = d * float32(int(q>>4)-8)
+			}
+		}
+	case Q4_1:
+		for b := 0; b < n/32; b++ {
+			blk := src[b*20:]
+			d, m := f16At(blk, 0), f16At(blk, 2)
+			y := dst[b*32 : b*32+32]
+			for j := 0; j < 16; j++ {
+				q := blk[4+j]
+				y[j] = d*float32(q&15) + m
+				y[j+16] = d*float32(q>>4) + m
+			}
+		}
+	case Q5_0:
+		for b := 0; b < n/32; b++ {
+			blk := src[b*22:]
+			d := f16At(blk, 0)
+			h := binary.LittleEndian.Uint32(blk[2:])
+			y := dst[b*32 : b*32+32]
+			for j := 0; j < 16; j++ {
+				q := blk[6+j]
+				lo := int(q&15) | int((h>>j)&1)<<4
+				hi := int(q>>4) | int((h>>(j+16))&1)<<4
+				y[j] = d * float32(lo-16)
+				y[j+16] = d * float32(hi-16)
+			}
+		}
+	case Q5_1:
+		for b := 0; b < n/32; b++ {
+			blk := src[b*24:]
+			d, m := f16At(blk, 0), f16At(blk, 2)
+			h := binary.LittleEndian.Uint32(blk[4:])
+			y := dst[b*32 : b*32+32]
+			for j := 0; j < 16; j++ {
+				q := blk[8+j]
+				lo := int(q&15) | int((h>>j)&1)<<4
+				hi := int(q>>4) | int((h>>(j+16))&1)<<4
+				y[j] = d*float32(lo) + m
+				y[j+16] = d*float32(hi) + m
+			}
+		}
+	case Q4_K:
+		for b := 0; b < n/256; b++ {
+			blk := src[b*144:]
+			d, dmin := f16At(blk, 0), f16At(blk, 2)
+			scales := blk[4:16]
+			qs := blk[16:144]
+			y := dst[b*256 : b*256+256]
+			for c := 0; c < 4; c++ {
+				sc1, mn1 := scaleMinK4(2*c, scales)
+				sc2, mn2 := scaleMinK4(2*c+1, scales)
+				d1, m1 := d*float32(sc1), dmin*float32(mn1)
+				d2, m2 := d*float32(sc2), dmin*float32(mn2)
+				q := qs[32*c : 32*c+32]
+				for l := 0; l < 32; l++ {
+					y[64*c+l] = d1*float32(q[l]&15) - m1
+					y[64*c+32+l] = d2*float32(q[l]>>4) - m2
+				}
+			}
+		}
+	case Q5_K:
+		for b := 0; b < n/256; b++ {
+			blk := src[b*176:]
+			d, dmin := f16At(blk, 0), f16At(blk, 2)
+			scales := blk[4:16]
+			qh := blk[16:48]
+			qs := blk[48:176]
+			y := dst[b*256 : b*256+256]
+			for c := 0; c < 4; c++ {
+				sc1, mn1 := scaleMinK4(2*c, scales)
+				sc2, mn2 := scaleMinK4(2*c+1, scales)
+				d1, m1 := d*float32(sc1), dmin*float32(mn1)
+				d2, m2 := d*float32(sc2), dmin*float32(mn2)
+				q := qs[32*c : 32*c+32]
+				for l := 0; l < 32; l++ {
+					lo := int(q[l]&15) + 16*int((qh[l]>>(2*c))&1)
+					hi := int(q[l]>>4) + 16*int((qh[l]>>(2*c+1))&1)
+					y[64*c+l] = d1*float32(lo) - m1
+					y[64*c+32+l] = d2*float32(hi) - m2
+				}
+			}
+		}
+	case Q6_K:
+		for b := 0; b < n/256; b++ {
+			blk := src[b*210:]
+			d := f16At(blk, 208)
+			for half := 0; half < 2; half++ {
+				ql := blk[64*half : 64*half+64]
+				qh := blk[128+32*half : 128+32*half+32]
+				sc := blk[192+8*half : 192+8*half+8]
+				y := dst[b*256+128*half:]
+				for l := 0; l < 32; l++ {
+					is := l / 16
+					q1 := int(ql[l]&15|(qh[l]>>0&3)<<4) - 32
+					q2 := int(ql[l+32]&15|(qh[l]>>2&3)<<4) - 32
+					q3 := int(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
+					q4 := int(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
+					y[l] = d * float32(int8(sc[is])) * float32(q1)
+					y[l+32] = d * float32(int8(sc[is+2])) * float32(q2)
+					y[l+64] = d * float32(int8(sc[is+4])) * float32(q3)
+					y[l+96] = d * float32(int8(sc[is+6])) * float32(q4)
+				}
+			}
+		}
+	default:
+		return fmt.Errorf("tensor: dequantizing %s is not supported", t)
+	}
+	return nil
+}
+
+// scaleMinK4 unpacks the j-th 6-bit (scale, min) pair of a Q4_K/Q5_K block.
+func scaleMinK4(j int, s []byte) (sc, mn uint8) {
+	if j < 4 {
+		return s[j] & 63, s[j+4] & 63
+	}
+	return s[j+4]&0x0f | (s[j-4]>>6)<<4, s[j+4]>>4 | (s[j]>>6)<<4
+}
+
+func f16At(b []byte, off int) float32 {
+	return F16ToF32(binary.LittleEndian.Uint16(b[off:]))
+}
+
+// CanQuantize reports whether QuantizeRow can produce type t.
+func CanQuantize(t DType) bool {
+	switch t {
+	case F32, F16, BF16, Q8_0, Q4_0:
+		return true
+	}
+	return false
+}
+
+// QuantizeRow encodes the float32 values in src as type t into dst, which
+// must hold exactly the row's bytes. Q8_0 and Q4_0 use llama.cpp's
+// reference rounding, so files gophi writes quantize as llama.cpp's do.
+func QuantizeRow(t DType, src []float32, dst []byte) error {
+	n := len(src)
+	need, err := t.RowBytes(n)
+	if err != nil {
+		return err
+	}
+	if len(dst) != need {
+		return fmt.Errorf("tensor: %s row of %d elements needs %d bytes, have %d", t, n, need, len(dst))
+	}
+	switch t {
+	case F32:
+		for i, v := range src {
+			binary.LittleEndian.PutUint32(dst[4*i:], math.Float32bits(v))
+		}
+	case F16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], F32ToF16(v))
+		}
+	case BF16:
+		for i, v := range src {
+			binary.LittleEndian.PutUint16(dst[2*i:], F32ToBF16(v))
+		}
+	case Q8_0:
+		for b := 0; b < n/32; b++ {
+			x := src[b*32 : b*32+32]
+			blk := dst[b*34 : b*34+34]
+			var amax float32
+			for _, v := range x {
+				amax = max(amax, abs32(v))
+			}
+			d := amax / 127
+			var id float32
+			if d != 0 {
+				id = 1 / d
+			}
+			binary.LittleEndian.PutUint16(blk, F32ToF16(d))
+			for j, v := range x {
+				blk[2+j] = byte(int8(roundHalfAway(v * id)))
+			}
+		}
+	case Q4_0:
+		for b := 0; b < n/32; b++ {
+			x := src[b*32 : b*32+32]
+			blk := dst[b*18 : b*18+18]
+			var amax, mx float32
+			for _, v := range x {
+				if abs32(v) > amax {
+					amax, mx = abs32(v), v
+				}
+			}
+			d := mx / -8
+			var id float32
+			if d != 0 {
+				id = 1 / d
+			}
+			binary.LittleEndian.PutUint16(blk, F32ToF16(d))
+			for j := 0; j < 16; j++ {
+				q0 := min(15, int(int8(x[j]*id+8.5)))
+				q1 := min(15, int(int8(x[j+16]*id+8.5)))
+				blk[2+j] = byte(q0) | byte(q1)<<4
+			}
+		}
+	default:
+		return fmt.Errorf("tensor: quantizing to %s is not supported", t)
+	}
+	return nil
+}
+
+func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
+
+func roundHalfAway(v float32) float32 { return float32(math.Round(float64(v))) }
