@@ -113,24 +113,26 @@ func ConfigFromGGUF(f *gguf.File) (*Config, error) {
 	if v, ok := f.Float("phi3.attention.layer_norm_rms_epsilon"); ok {
 		c.RMSNormEps = v
 	}
-	emb := f.Tensor("token_embd.weight")
-	if emb == nil || len(emb.Dims) != 2 {
+	emb, ok := f.Tensor("token_embd.weight")
+	if !ok || len(emb.Dims) != 2 {
 		return nil, fmt.Errorf("tensor token_embd.weight is missing or not a matrix")
 	}
 	if emb.Dims[1] > math.MaxInt32 {
 		return nil, fmt.Errorf("token_embd.weight has %d rows", emb.Dims[1])
 	}
 	c.VocabSize = int(emb.Dims[1])
-	c.TieEmbeddings = f.Tensor("output.weight") == nil
+	_, hasOutput := f.Tensor("output.weight")
+	c.TieEmbeddings = !hasOutput
 	if v, ok := f.Uint("tokenizer.ggml.bos_token_id"); ok && v < math.MaxInt32 {
 		c.BOS = int(v)
 	}
 	if v, ok := f.Uint("tokenizer.ggml.eos_token_id"); ok && v < math.MaxInt32 {
 		c.EOS = []int{int(v)}
 	}
-	long, short := f.Tensor(GGUFRopeFactorsLong), f.Tensor(GGUFRopeFactorsShort)
-	if long != nil || short != nil {
-		if long == nil || short == nil {
+	long, hasLong := f.Tensor(GGUFRopeFactorsLong)
+	short, hasShort := f.Tensor(GGUFRopeFactorsShort)
+	if hasLong || hasShort {
+		if !hasLong || !hasShort {
 			return nil, fmt.Errorf("only one of %s and %s is present", GGUFRopeFactorsLong, GGUFRopeFactorsShort)
 		}
 		lr := &LongRoPE{}
@@ -175,8 +177,8 @@ func (s ggufSource) Tensor(name string) (Tensor, bool) {
 	if !ok {
 		return Tensor{}, false
 	}
-	t := s.f.Tensor(g)
-	if t == nil {
+	t, ok := s.f.Tensor(g)
+	if !ok {
 		return Tensor{}, false
 	}
 	shape := make([]int, len(t.Dims))

@@ -31,21 +31,22 @@ type weights struct {
 	embed  *tensor.Matrix // [Vocab, Hidden]
 	layers []layerWeights
 	norm   []float32
-	lmHead *tensor.Matrix // [Vocab, Hidden]; the embedding when tied
+	lmHead *tensor.Matrix          // [Vocab, Hidden]; the embedding when tied
+	types  map[string]tensor.DType // each bound tensor's type in the file
 }
 
 // Tensor names (Hugging Face's), shared by loaders, converters and the trainer.
 const (
-	NameEmbed     = "model.embed_tokens.weight"
-	NameNorm      = "model.norm.weight"
-	NameLMHead    = "lm_head.weight"
-	nameLayerFmt  = "model.layers.%d.%s"
-	NameAttnNorm  = "input_layernorm.weight"
-	NameQKV       = "self_attn.qkv_proj.weight"
-	NameO         = "self_attn.o_proj.weight"
-	NameFFNNorm   = "post_attention_layernorm.weight"
-	NameGateUp    = "mlp.gate_up_proj.weight"
-	NameDown      = "mlp.down_proj.weight"
+	NameEmbed    = "model.embed_tokens.weight"
+	NameNorm     = "model.norm.weight"
+	NameLMHead   = "lm_head.weight"
+	nameLayerFmt = "model.layers.%d.%s"
+	NameAttnNorm = "input_layernorm.weight"
+	NameQKV      = "self_attn.qkv_proj.weight"
+	NameO        = "self_attn.o_proj.weight"
+	NameFFNNorm  = "post_attention_layernorm.weight"
+	NameGateUp   = "mlp.gate_up_proj.weight"
+	NameDown     = "mlp.down_proj.weight"
 )
 
 // LayerTensorName returns the Hugging Face name of a per-layer tensor, e.g.
@@ -83,8 +84,12 @@ func (c *Config) TensorShapes() []struct {
 }
 
 func bindWeights(c *Config, src Source) (*weights, error) {
+	w := weights{types: map[string]tensor.DType{}}
 	get := func(name string, shape ...int) (Tensor, error) {
 		t, ok := src.Tensor(name)
+		if ok {
+			w.types[name] = t.Type
+		}
 		if !ok {
 			return Tensor{}, fmt.Errorf("tensor %q is missing", name)
 		}
@@ -120,7 +125,6 @@ func bindWeights(c *Config, src Source) (*weights, error) {
 		}
 		return v, nil
 	}
-	var w weights
 	var err error
 	if w.embed, err = mat(NameEmbed, c.VocabSize, c.Hidden); err != nil {
 		return nil, err
@@ -157,4 +161,27 @@ func bindWeights(c *Config, src Source) (*weights, error) {
 		return nil, err
 	}
 	return &w, nil
+}
+
+// ParamCount returns the number of weights (elements) the model has; tied
+// embeddings count once.
+func (c *Config) ParamCount() int64 {
+	var n int64
+	for _, ts := range c.TensorShapes() {
+		p := int64(1)
+		for _, d := range ts.Shape {
+			p *= int64(d)
+		}
+		n += p
+	}
+	return n
+}
+
+// TensorTypes counts the model's tensors by their type in the file.
+func (m *Model) TensorTypes() map[tensor.DType]int {
+	out := map[tensor.DType]int{}
+	for _, t := range m.w.types {
+		out[t]++
+	}
+	return out
 }

@@ -1,0 +1,73 @@
+// Command gophi runs Phi-3-family language models on this computer, offline.
+//
+//	gophi run [flags] MODEL [PROMPT]   chat, or answer one prompt
+//	gophi show MODEL                   describe a model
+//	gophi convert [flags] IN OUT       Hugging Face folder -> GGUF
+//
+// MODEL is a Hugging Face model folder (config.json, *.safetensors,
+// tokenizer.json) or a .gguf file. Flags go before the positional arguments.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+const usage = `gophi runs Phi-3-family language models on this computer, offline.
+
+Usage:
+  gophi run [flags] MODEL [PROMPT]   chat with a model, or answer PROMPT (or stdin) once
+  gophi show MODEL                   print a model's architecture, size, tensor types and chat template
+  gophi convert [flags] IN OUT       convert a Hugging Face folder to a GGUF file
+  gophi version                      print gophi's version
+
+MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
+or a .gguf file. Flags go before the positional arguments; "gophi CMD -h" lists them.
+
+Try it on the tiny model that ships with gophi (random weights, so it babbles):
+  gophi run testdata/phi3/phi3-mini-4k-tiny "Tell me a story"
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "gophi:", err)
+		os.Exit(1)
+	}
+}
+
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(ctx, args[1:], stdin, stdout, stderr)
+	case "show":
+		return cmdShow(args[1:], stdout, stderr)
+	case "convert":
+		return cmdConvert(ctx, args[1:], stdout, stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "gophi version", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "gophi: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}
