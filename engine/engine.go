@@ -37,6 +37,9 @@ type Engine struct {
 type Options struct {
 	NoMmap  bool // read weights into memory instead of mapping the file
 	Threads int  // 0: one per core
+	// TokenizerOptional loads a model folder that has no tokenizer.json
+	// (Tokenizer is then nil), for inspecting it; generation needs one.
+	TokenizerOptional bool
 }
 
 // Load loads a model and its tokenizer from a Hugging Face folder
@@ -51,11 +54,12 @@ func Load(path string, opts Options) (*Engine, error) {
 	lo := model.LoadOptions{NoMmap: opts.NoMmap, Threads: opts.Threads}
 	if st.IsDir() {
 		e.Format = "safetensors"
-		if _, err := os.Stat(filepath.Join(path, "tokenizer.json")); err != nil {
+		if _, err := os.Stat(filepath.Join(path, "tokenizer.json")); err == nil {
+			if e.Tokenizer, err = tokenizer.LoadDir(path); err != nil {
+				return nil, fmt.Errorf("engine: %w", err)
+			}
+		} else if !opts.TokenizerOptional {
 			return nil, fmt.Errorf("engine: %s has no tokenizer.json: gophi needs the model's tokenizer to turn text into tokens", path)
-		}
-		if e.Tokenizer, err = tokenizer.LoadDir(path); err != nil {
-			return nil, fmt.Errorf("engine: %w", err)
 		}
 		if e.Model, err = model.LoadDir(path, lo); err != nil {
 			return nil, err
@@ -76,7 +80,8 @@ func Load(path string, opts Options) (*Engine, error) {
 		}
 		e.gguf = f
 	}
-	if n := e.Tokenizer.Len(); n > e.Model.Config.VocabSize {
+	if e.Tokenizer != nil && e.Tokenizer.Len() > e.Model.Config.VocabSize {
+		n := e.Tokenizer.Len()
 		e.Close()
 		return nil, fmt.Errorf("engine: %s: the tokenizer has %d tokens but the model only %d logits", path, n, e.Model.Config.VocabSize)
 	}
@@ -208,8 +213,7 @@ var ErrPromptTooLong = errors.New("prompt too long")
 // reused and only the rest is evaluated. emit receives the generated text
 // piece by piece, valid UTF-8, with end tokens and stop strings left out;
 // an error from emit stops generation and is returned.
-func (s *Session) Generate(ctx context.Context, req Request, emit func(text string) error) (Stats, error) {
-	var st Stats
+func (s *Session) Generate(ctx context.Context, req Request, emit func(text string) error) (st Stats, err error) {
 	e := s.e
 	if len(req.Tokens) == 0 {
 		return st, errors.New("engine: empty prompt")
@@ -243,7 +247,8 @@ func (s *Session) Generate(ctx context.Context, req Request, emit func(text stri
 	st.PromptTokens = len(req.Tokens) - common
 
 	start := time.Now()
-	logits, err := e.Model.Eval(s.seq, req.Tokens[common:], false)
+	var logits []float32
+	logits, err = e.Model.Eval(s.seq, req.Tokens[common:], false)
 	if err != nil {
 		return st, err
 	}

@@ -32,7 +32,7 @@ MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json
 or a .gguf file. Flags go before the positional arguments; "gophi CMD -h" lists them.
 
 Try it on the tiny model that ships with gophi (random weights, so it babbles):
-  gophi run testdata/phi3/phi3-mini-4k-tiny "Tell me a story"
+  gophi run -n 40 testdata/phi3/phi3-mini-4k-tiny "Tell me a story"
 `
 
 func main() {

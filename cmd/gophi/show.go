@@ -25,7 +25,7 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	e, err := engine.Load(fs.Arg(0), engine.Options{})
+	e, err := engine.Load(fs.Arg(0), engine.Options{TokenizerOptional: true})
 	if err != nil {
 		return err
 	}
@@ -49,12 +49,16 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 		p("sliding window", c.SlidingWindow)
 	}
 	p("tied embeddings", c.TieEmbeddings)
-	p("vocabulary", fmt.Sprintf("%d tokens, %d logits", e.Tokenizer.Len(), c.VocabSize))
-	var eog []string
-	for _, id := range e.Tokenizer.EOGs() {
-		eog = append(eog, fmt.Sprintf("%s (%d)", e.Tokenizer.Token(id), id))
+	if e.Tokenizer != nil {
+		p("vocabulary", fmt.Sprintf("%d tokens, %d logits", e.Tokenizer.Len(), c.VocabSize))
+		var eog []string
+		for _, id := range e.Tokenizer.EOGs() {
+			eog = append(eog, fmt.Sprintf("%s (%d)", e.Tokenizer.Token(id), id))
+		}
+		p("stops at", strings.Join(eog, ", "))
+	} else {
+		p("vocabulary", fmt.Sprintf("%d logits, no tokenizer", c.VocabSize))
 	}
-	p("stops at", strings.Join(eog, ", "))
 	types := e.Model.TensorTypes()
 	var ts []string
 	for t, n := range types {
@@ -62,6 +66,9 @@ func cmdShow(args []string, stdout, stderr io.Writer) error {
 	}
 	sort.Strings(ts)
 	p("tensor types", strings.Join(ts, ", "))
+	if e.Tokenizer == nil {
+		return nil
+	}
 	if tmpl := e.Tokenizer.ChatTemplate(); tmpl != "" {
 		fmt.Fprintln(stdout, "\nChat template")
 		for _, l := range strings.Split(tmpl, "\n") {
