@@ -86,11 +86,15 @@ func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
 	if name == "" {
 		name = filepath.Base(filepath.Clean(dir))
 	}
-	w := gguf.NewWriter()
-	writeMetadata(w, cfg, name, opts.Type)
+	kv := &kvWriter{w: gguf.NewWriter()}
+	writeMetadata(kv, cfg, name, opts.Type)
 	if tok != nil {
-		writeVocab(w, tok, cfg.VocabSize)
+		writeVocab(kv, tok, cfg.VocabSize)
 	}
+	if kv.err != nil {
+		return fmt.Errorf("convert: %w", kv.err)
+	}
+	w := kv.w
 
 	shapes := cfg.TensorShapes()
 	for i, ts := range shapes {
@@ -146,7 +150,7 @@ func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
 	return nil
 }
 
-func writeMetadata(w *gguf.Writer, c *model.Config, name string, typ tensor.DType) {
+func writeMetadata(w *kvWriter, c *model.Config, name string, typ tensor.DType) {
 	w.SetKV("general.architecture", "phi3")
 	w.SetKV("general.name", name)
 	w.SetKV("general.file_type", FileType(typ))
@@ -173,7 +177,7 @@ func writeMetadata(w *gguf.Writer, c *model.Config, name string, typ tensor.DTyp
 	}
 }
 
-func writeVocab(w *gguf.Writer, tok *tokenizer.Tokenizer, vocabSize int) {
+func writeVocab(w *kvWriter, tok *tokenizer.Tokenizer, vocabSize int) {
 	v := tok.VocabPadded(vocabSize)
 	w.SetKV("tokenizer.ggml.model", "llama")
 	w.SetKV("tokenizer.ggml.pre", "default")
@@ -196,6 +200,18 @@ func writeVocab(w *gguf.Writer, tok *tokenizer.Tokenizer, vocabSize int) {
 	w.SetKV("tokenizer.ggml.add_eos_token", v.AddEOS)
 	if v.ChatTemplate != "" {
 		w.SetKV("tokenizer.chat_template", v.ChatTemplate)
+	}
+}
+
+// kvWriter sets GGUF metadata, keeping the first error.
+type kvWriter struct {
+	w   *gguf.Writer
+	err error
+}
+
+func (k *kvWriter) SetKV(key string, v any) {
+	if err := k.w.SetKV(key, v); err != nil && k.err == nil {
+		k.err = err
 	}
 }
 
