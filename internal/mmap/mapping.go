@@ -1,0 +1,98 @@
+package mmap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+)
+
+// Mapping is a read-only view of a whole file's contents. The zero value is
+// not useful; get one from Open or ReadAll. A Mapping is safe for concurrent
+// reads of Data, but Close must not race with other use.
+type Mapping struct {
+	path   string
+	data   []byte
+	unmap  func([]byte) error // nil when data is ordinary memory
+	closed bool
+}
+
+// Data returns the file's contents. The slice is read-only and becomes
+// invalid after Close; Data returns nil once the Mapping is closed.
+func (m *Mapping) Data() []byte {
+	if m == nil || m.closed {
+		return nil
+	}
+	return m.data
+}
+
+// Path returns the path the Mapping was opened with.
+func (m *Mapping) Path() string { return m.path }
+
+// Mapped reports whether the data is memory-mapped (as opposed to read into
+// ordinary memory or empty).
+func (m *Mapping) Mapped() bool { return m != nil && m.unmap != nil && !m.closed }
+
+// Close releases the mapping or memory. Every slice obtained from Data must
+// be dropped before calling Close: touching a slice of an unmapped file
+// crashes the program. Calling Close more than once is harmless.
+func (m *Mapping) Close() error {
+	if m == nil || m.closed {
+		return nil
+	}
+	m.closed = true
+	data, unmap := m.data, m.unmap
+	m.data, m.unmap = nil, nil
+	if unmap != nil && len(data) > 0 {
+		if err := unmap(data); err != nil {
+			return fmt.Errorf("mmap: unmap %s: %w", m.path, err)
+		}
+	}
+	return nil
+}
+
+// ReadAll reads the whole file at path into ordinary (anonymous) memory and
+// returns it as a Mapping, for callers that prefer not to memory-map (for
+// example because the kernel evicts cold mapped pages under pressure).
+func ReadAll(path string) (*Mapping, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("mmap: %w", err)
+	}
+	defer f.Close()
+	size, err := fileSize(f)
+	if err != nil {
+		return nil, err
+	}
+	m := &Mapping{path: path}
+	if size == 0 {
+		return m, nil
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(f, buf); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("mmap: read %s: file shrank while reading", path)
+		}
+		return nil, fmt.Errorf("mmap: read %s: %w", path, err)
+	}
+	m.data = buf
+	return m, nil
+}
+
+// fileSize returns the size of the open regular file f, checking that it is
+// a regular file that fits in the address space.
+func fileSize(f *os.File) (int, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, fmt.Errorf("mmap: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return 0, fmt.Errorf("mmap: %s: not a regular file (%s)", f.Name(), fi.Mode().Type())
+	}
+	size := fi.Size()
+	if size < 0 || uint64(size) > math.MaxInt {
+		return 0, fmt.Errorf("mmap: %s: size %d does not fit in memory on this platform", f.Name(), size)
+	}
+	return int(size), nil
+}
