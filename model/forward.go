@@ -339,7 +339,7 @@ func (m *Model) attention(steps []*Step, l int) {
 	hd, kvd := c.HeadDim, c.KVDim()
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	m.pool.Parallel(len(b.rows)*c.Heads, func(worker, lo, hi int) {
+	m.pool.Parallel(len(b.rows)*c.Heads, tensor.TaskFunc(func(worker, lo, hi int) {
 		for t := lo; t < hi; t++ {
 			i, h := t/c.Heads, t%c.Heads
 			r := b.rows[i]
@@ -368,14 +368,10 @@ func (m *Model) attention(steps []*Step, l int) {
 			clear(out)
 			inv := 1 / sum
 			for p := first; p <= r.pos; p++ {
-				wgt := scores[p-first] * inv
-				v := s.v[l][p*kvd+kh*hd : p*kvd+(kh+1)*hd]
-				for j := range out {
-					out[j] += wgt * v[j]
-				}
+				tensor.Axpy(out, s.v[l][p*kvd+kh*hd:p*kvd+(kh+1)*hd], scores[p-first]*inv)
 			}
 		}
-	})
+	}))
 }
 
 // rmsNormRows computes dst = w ⊙ x/√(mean(x²)+eps) for n rows of width d,

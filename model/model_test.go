@@ -137,68 +137,72 @@ func sortedKeys(m map[int][]int32) []int {
 // TestGoldOnePass runs each reference sequence through the model in one
 // forward pass and compares every position's logits with transformers'.
 func TestGoldOnePass(t *testing.T) {
-	for _, name := range goldModels {
-		t.Run(name, func(t *testing.T) {
-			m := loadGold(t, name)
-			ref := loadReference(t, name)
-			for _, T := range sortedKeys(ref.inputs) {
-				s, err := m.NewSequence(0)
-				if err != nil {
-					t.Fatal(err)
+	forTiers(t, func(t *testing.T) {
+		for _, name := range goldModels {
+			t.Run(name, func(t *testing.T) {
+				m := loadGold(t, name)
+				ref := loadReference(t, name)
+				for _, T := range sortedKeys(ref.inputs) {
+					s, err := m.NewSequence(0)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := m.Eval(s, ref.inputs[T], true)
+					if err != nil {
+						t.Fatal(err)
+					}
+					checkLogits(t, name+" T="+strconv.Itoa(T), got, ref.logits[T], m.Config.VocabSize, 1e-4)
 				}
-				got, err := m.Eval(s, ref.inputs[T], true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				checkLogits(t, name+" T="+strconv.Itoa(T), got, ref.logits[T], m.Config.VocabSize, 1e-4)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // TestGoldIncremental feeds the same sequences one token at a time through
 // the KV cache.
 func TestGoldIncremental(t *testing.T) {
-	for _, name := range goldModels {
-		t.Run(name, func(t *testing.T) {
-			m := loadGold(t, name)
-			ref := loadReference(t, name)
-			V := m.Config.VocabSize
-			for _, T := range sortedKeys(ref.inputs) {
-				s, err := m.NewSequence(0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var got []float32
-				for _, id := range ref.inputs[T] {
-					lg, err := m.Eval(s, []int32{id}, false)
+	forTiers(t, func(t *testing.T) {
+		for _, name := range goldModels {
+			t.Run(name, func(t *testing.T) {
+				m := loadGold(t, name)
+				ref := loadReference(t, name)
+				V := m.Config.VocabSize
+				for _, T := range sortedKeys(ref.inputs) {
+					s, err := m.NewSequence(0)
 					if err != nil {
 						t.Fatal(err)
 					}
-					if len(lg) != V {
-						t.Fatalf("got %d logits, want %d", len(lg), V)
+					var got []float32
+					for _, id := range ref.inputs[T] {
+						lg, err := m.Eval(s, []int32{id}, false)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if len(lg) != V {
+							t.Fatalf("got %d logits, want %d", len(lg), V)
+						}
+						got = append(got, lg...)
 					}
-					got = append(got, lg...)
-				}
-				from := 0
-				if m.Config.Rope != nil && T > m.Config.OriginalMaxPositions {
-					// Positions up to the LongRoPE switch were computed with
-					// the short factors while the sequence was short (see
-					// useLong); the reference scored the whole sequence with
-					// the long ones. From the switch on, the cache was
-					// rebuilt and every position must match.
-					from = m.Config.OriginalMaxPositions
-					short, _ := m.NewSequence(0)
-					want, err := m.Eval(short, ref.inputs[T][:from], true)
-					if err != nil {
-						t.Fatal(err)
+					from := 0
+					if m.Config.Rope != nil && T > m.Config.OriginalMaxPositions {
+						// Positions up to the LongRoPE switch were computed with
+						// the short factors while the sequence was short (see
+						// useLong); the reference scored the whole sequence with
+						// the long ones. From the switch on, the cache was
+						// rebuilt and every position must match.
+						from = m.Config.OriginalMaxPositions
+						short, _ := m.NewSequence(0)
+						want, err := m.Eval(short, ref.inputs[T][:from], true)
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkLogits(t, name+" cached short part", got[:from*V], want, V, 1e-5)
 					}
-					checkLogits(t, name+" cached short part", got[:from*V], want, V, 1e-5)
+					checkLogits(t, name+" cached T="+strconv.Itoa(T), got[from*V:], ref.logits[T][from*V:], V, 1e-4)
 				}
-				checkLogits(t, name+" cached T="+strconv.Itoa(T), got[from*V:], ref.logits[T][from*V:], V, 1e-4)
-			}
-		})
-	}
+			})
+		}
+	})
 }
 
 // TestGoldGreedy decodes greedily with the cache and compares with the
@@ -206,41 +210,43 @@ func TestGoldIncremental(t *testing.T) {
 // that is the reference gophi follows), and scores prompt+continuation in
 // one pass against transformers' logits.
 func TestGoldGreedy(t *testing.T) {
-	for _, name := range goldModels {
-		t.Run(name, func(t *testing.T) {
-			m := loadGold(t, name)
-			ref := loadReference(t, name)
-			s, err := m.NewSequence(0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lg, err := m.Eval(s, ref.prompt, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var gen []int32
-			for len(gen) < len(ref.nocache) {
-				next := int32(argmax(lg))
-				gen = append(gen, next)
-				if lg, err = m.Eval(s, []int32{next}, false); err != nil {
+	forTiers(t, func(t *testing.T) {
+		for _, name := range goldModels {
+			t.Run(name, func(t *testing.T) {
+				m := loadGold(t, name)
+				ref := loadReference(t, name)
+				s, err := m.NewSequence(0)
+				if err != nil {
 					t.Fatal(err)
 				}
-			}
-			if !equalIDs(gen, ref.nocache) {
-				t.Errorf("greedy: got %v, want %v", gen, ref.nocache)
-			}
-			if m.Config.Rope == nil && !equalIDs(gen, ref.greedy) {
-				t.Errorf("greedy: got %v, transformers generate() gave %v", gen, ref.greedy)
-			}
-			all := append(append([]int32{}, ref.prompt...), ref.greedy...)
-			s2, _ := m.NewSequence(0)
-			full, err := m.Eval(s2, all, true)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkLogits(t, name+" full", full, ref.full, m.Config.VocabSize, 1e-4)
-		})
-	}
+				lg, err := m.Eval(s, ref.prompt, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var gen []int32
+				for len(gen) < len(ref.nocache) {
+					next := int32(argmax(lg))
+					gen = append(gen, next)
+					if lg, err = m.Eval(s, []int32{next}, false); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if !equalIDs(gen, ref.nocache) {
+					t.Errorf("greedy: got %v, want %v", gen, ref.nocache)
+				}
+				if m.Config.Rope == nil && !equalIDs(gen, ref.greedy) {
+					t.Errorf("greedy: got %v, transformers generate() gave %v", gen, ref.greedy)
+				}
+				all := append(append([]int32{}, ref.prompt...), ref.greedy...)
+				s2, _ := m.NewSequence(0)
+				full, err := m.Eval(s2, all, true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				checkLogits(t, name+" full", full, ref.full, m.Config.VocabSize, 1e-4)
+			})
+		}
+	})
 }
 
 // TestBatchMatchesSingle advances two sequences at different positions in
@@ -305,4 +311,16 @@ func equalIDs(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// forTiers runs f once for every kernel tier this CPU has (AVX-512, AVX2,
+// generic), so each tier is checked against the reference.
+func forTiers(t *testing.T, f func(t *testing.T)) {
+	defer tensor.UseKernelTier(tensor.KernelTiers()[0])
+	for _, tier := range tensor.KernelTiers() {
+		if err := tensor.UseKernelTier(tier); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(tier, f)
+	}
 }

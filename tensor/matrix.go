@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
+)
 
 // Matrix is a row-major weight matrix of Rows×Cols elements of Type, stored
 // as raw bytes (usually a slice of a mapped model file). Row r holds the
@@ -41,56 +45,142 @@ func (m *Matrix) RowF32(r int, dst []float32) {
 	}
 }
 
+// Kernel tiers: see package tensor/internal/kernels.
+
+// KernelTiers lists the kernel tiers this CPU runs, best first ("avx512",
+// "avx2", "generic").
+func KernelTiers() []string {
+	var out []string
+	for _, t := range kernels.Available() {
+		out = append(out, string(t))
+	}
+	return out
+}
+
+// KernelTier returns the tier in use.
+func KernelTier() string { return string(kernels.Current()) }
+
+// UseKernelTier switches all kernels to a tier (for tests and benchmarks);
+// it must not be called while kernels run.
+func UseKernelTier(t string) error { return kernels.Use(kernels.Tier(t)) }
+
+// Dot returns Σ a[i]·b[i] over len(a) elements with the fastest kernel.
+func Dot(a, b []float32) float32 { return kernels.DotF32(a, b) }
+
+// Axpy computes y[i] += a·x[i] over len(y) elements.
+func Axpy(y, x []float32, a float32) { kernels.Axpy(y, x, a) }
+
+// gemmMinTokens is the batch size from which MatMul switches from one dot
+// product per row and token (memory-bound decoding) to dequantizing panels
+// of rows and running the GEMM micro-kernel (compute-bound prefill).
+const gemmMinTokens = 4
+
+// panelRows is how many weight rows the GEMM path dequantizes at a time.
+const panelRows = 16
+
 // MatMul computes dst[i*w.Rows+r] = Σ_c w[r,c]·x[i*w.Cols+c] for the n
 // activation vectors packed in x (n×Cols), i.e. y = x·Wᵀ for a batch of n
 // tokens. Every matrix product in gophi goes through here, so the kernels
 // behind it can change without touching the model.
+//
+// Precision: F32, F16 and BF16 weights multiply float32 activations. Q8_0
+// and Q4_0 weights, when decoding (n < 4), multiply activations quantized to
+// 8 bits per block of 32 (as llama.cpp does; relative error of the
+// activations ≈ 0.5% RMS, see kernels.TestQ8Error); larger batches
+// dequantize the weights to float32 and multiply float32 activations.
 func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	if len(x) < n*w.Cols || len(dst) < n*w.Rows {
 		panic(fmt.Sprintf("tensor: MatMul shapes: w %d×%d, x %d, dst %d, n %d", w.Rows, w.Cols, len(x), len(dst), n))
 	}
-	p.Parallel(w.Rows, func(worker, lo, hi int) {
-		matmulRows(dst, w, x, n, lo, hi, p.Scratch(worker, w.Cols))
-	})
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	t := &p.mm
+	*t = matmulTask{p: p, dst: dst, w: w, x: x, n: n}
+	if n >= gemmMinTokens {
+		t.gemm = true
+		p.parallel((w.Rows+panelRows-1)/panelRows, t)
+		return
+	}
+	if w.Type == Q8_0 || w.Type == Q4_0 {
+		if cap(p.q8) < n {
+			p.q8 = make([]kernels.Q8, n)
+		}
+		t.q8 = p.q8[:n]
+		for i := range t.q8 {
+			t.q8[i].Quantize(x[i*w.Cols : (i+1)*w.Cols])
+		}
+	}
+	p.parallel(w.Rows, t)
 }
 
-// matmulRows is the generic kernel: it dequantizes each row once into
-// scratch and dots it with every activation vector. Every type therefore
-// computes exactly Σ (dequantized weight)·x in the same order, so one token
-// and a batch of tokens give bit-identical results.
-func matmulRows(dst []float32, w *Matrix, x []float32, n, lo, hi int, scratch []float32) {
-	cols, rows := w.Cols, w.Rows
+type matmulTask struct {
+	p    *Pool
+	dst  []float32
+	w    *Matrix
+	x    []float32
+	n    int
+	gemm bool
+	q8   []kernels.Q8
+}
+
+func (t *matmulTask) Run(worker, lo, hi int) {
+	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	if t.gemm {
+		// lo, hi count panels of panelRows rows.
+		for pn := lo; pn < hi; pn++ {
+			r0 := pn * panelRows
+			r1 := min(rows, r0+panelRows)
+			var panel []float32
+			if w.Type == F32 {
+				panel = f32View(w.Data[r0*w.rowBytes : r1*w.rowBytes])
+			} else {
+				panel = t.p.Scratch(worker, (r1-r0)*cols)
+				for r := r0; r < r1; r++ {
+					w.RowF32(r, panel[(r-r0)*cols:(r-r0+1)*cols])
+				}
+			}
+			// dst rows r0..r1 of every token: c = dst[r0:], ldc = rows.
+			for i := 0; i < n; i++ {
+				clear(t.dst[i*rows+r0 : i*rows+r1])
+			}
+			kernels.GemmF32(panel, cols, t.x, cols, cols, t.dst[r0:], rows, r1-r0, n)
+		}
+		return
+	}
 	for r := lo; r < hi; r++ {
-		row := scratch
-		if w.Type == F32 {
-			row = f32View(w.Row(r))
-		} else {
-			w.RowF32(r, row)
-		}
-		for i := 0; i < n; i++ {
-			dst[i*rows+r] = Dot(row, x[i*cols:(i+1)*cols])
+		row := w.Row(r)
+		switch w.Type {
+		case F32:
+			f := f32View(row)
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotF32(f, t.x[i*cols:(i+1)*cols])
+			}
+		case F16:
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotF16(row, t.x[i*cols:(i+1)*cols])
+			}
+		case BF16:
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotBF16(row, t.x[i*cols:(i+1)*cols])
+			}
+		case Q8_0:
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotQ8_0(row, &t.q8[i])
+			}
+		case Q4_0:
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotQ4_0(row, &t.q8[i])
+			}
+		default:
+			f := t.p.Scratch(worker, cols)
+			w.RowF32(r, f)
+			for i := 0; i < n; i++ {
+				t.dst[i*rows+r] = kernels.DotF32(f, t.x[i*cols:(i+1)*cols])
+			}
 		}
 	}
 }
 
-// Dot returns Σ a[i]·b[i] over len(a) elements, accumulated in a fixed
-// order (eight interleaved partial sums) so results are reproducible.
-func Dot(a, b []float32) float32 {
-	b = b[:len(a)]
-	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	i := 0
-	for ; i+8 <= len(a); i += 8 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-		s4 += a[i+4] * b[i+4]
-		s5 += a[i+5] * b[i+5]
-		s6 += a[i+6] * b[i+6]
-		s7 += a[i+7] * b[i+7]
-	}
-	for ; i < len(a); i++ {
-		s0 += a[i] * b[i]
-	}
-	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
-}

@@ -3,7 +3,22 @@ package tensor
 import (
 	"runtime"
 	"sync"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
 )
+
+// Task is work that Pool.Parallel splits across threads: Run handles the
+// range [lo, hi) on thread worker. Passing a pointer to a long-lived Task
+// keeps Parallel free of allocations.
+type Task interface {
+	Run(worker, lo, hi int)
+}
+
+// TaskFunc adapts a function to a Task.
+type TaskFunc func(worker, lo, hi int)
+
+// Run calls f.
+func (f TaskFunc) Run(worker, lo, hi int) { f(worker, lo, hi) }
 
 // Pool is a persistent set of worker goroutines that split loops across
 // CPU cores. One Pool serves a whole model; its workers live until Close.
@@ -15,10 +30,12 @@ type Pool struct {
 	work    []chan job
 	done    sync.WaitGroup
 	scratch [][]float32 // per-worker scratch space for kernels
+	q8      []kernels.Q8
+	mm      matmulTask
 }
 
 type job struct {
-	fn     func(worker, lo, hi int)
+	t      Task
 	lo, hi int
 }
 
@@ -34,7 +51,7 @@ func NewPool(threads int) *Pool {
 		p.work = append(p.work, ch)
 		go func(w int, ch chan job) {
 			for j := range ch {
-				j.fn(w, j.lo, j.hi)
+				j.t.Run(w, j.lo, j.hi)
 				p.done.Done()
 			}
 		}(w, ch)
@@ -56,29 +73,33 @@ func (p *Pool) Close() {
 	p.threads = 1
 }
 
-// Parallel calls fn(worker, lo, hi) over disjoint ranges covering [0, n),
-// one range per thread, and returns when all are done. worker is in
+// Parallel calls t.Run(worker, lo, hi) over disjoint ranges covering
+// [0, n), one range per thread, and returns when all are done. worker is in
 // [0, Threads()) and identifies the calling thread's scratch space. The
 // calling goroutine runs the first range itself.
-func (p *Pool) Parallel(n int, fn func(worker, lo, hi int)) {
+func (p *Pool) Parallel(n int, t Task) {
 	if n <= 0 {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	t := min(p.threads, n)
-	if t == 1 {
-		fn(0, 0, n)
+	p.parallel(n, t)
+}
+
+func (p *Pool) parallel(n int, t Task) {
+	th := min(p.threads, n)
+	if th == 1 {
+		t.Run(0, 0, n)
 		return
 	}
-	chunk := (n + t - 1) / t
-	p.done.Add(t - 1)
-	for w := 1; w < t; w++ {
+	chunk := (n + th - 1) / th
+	p.done.Add(th - 1)
+	for w := 1; w < th; w++ {
 		lo := min(n, w*chunk)
 		hi := min(n, lo+chunk)
-		p.work[w-1] <- job{fn, lo, hi}
+		p.work[w-1] <- job{t, lo, hi}
 	}
-	fn(0, 0, min(n, chunk))
+	t.Run(0, 0, min(n, chunk))
 	p.done.Wait()
 }
 

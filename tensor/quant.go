@@ -186,15 +186,19 @@ func f16At(b []byte, off int) float32 {
 // CanQuantize reports whether QuantizeRow can produce type t.
 func CanQuantize(t DType) bool {
 	switch t {
-	case F32, F16, BF16, Q8_0, Q4_0:
+	case F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K:
 		return true
 	}
 	return false
 }
 
 // QuantizeRow encodes the float32 values in src as type t into dst, which
-// must hold exactly the row's bytes. Q8_0 and Q4_0 use llama.cpp's
-// reference rounding, so files gophi writes quantize as llama.cpp's do.
+// must hold exactly the row's bytes. The block types use llama.cpp's
+// reference quantizers (quantize_row_*_ref in ggml-quants.c: plain rounding
+// for Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1; the scale and min searches of
+// make_qkx2_quants for Q4_K and Q5_K and of make_qx_quants for Q6_K; see
+// quantk.go), which is what llama-quantize does without an importance
+// matrix, so files gophi writes quantize as llama.cpp's do.
 func QuantizeRow(t DType, src []float32, dst []byte) error {
 	n := len(src)
 	need, err := t.RowBytes(n)
@@ -256,6 +260,30 @@ func QuantizeRow(t DType, src []float32, dst []byte) error {
 				q1 := min(15, int(int8(x[j+16]*id+8.5)))
 				blk[2+j] = byte(q0) | byte(q1)<<4
 			}
+		}
+	case Q4_1:
+		for b := 0; b < n/32; b++ {
+			quantizeQ4_1(src[b*32:b*32+32], dst[b*20:b*20+20])
+		}
+	case Q5_0:
+		for b := 0; b < n/32; b++ {
+			quantizeQ5_0(src[b*32:b*32+32], dst[b*22:b*22+22])
+		}
+	case Q5_1:
+		for b := 0; b < n/32; b++ {
+			quantizeQ5_1(src[b*32:b*32+32], dst[b*24:b*24+24])
+		}
+	case Q4_K:
+		for b := 0; b < n/256; b++ {
+			quantizeQ45K(src[b*256:b*256+256], dst[b*144:b*144+144], 15)
+		}
+	case Q5_K:
+		for b := 0; b < n/256; b++ {
+			quantizeQ45K(src[b*256:b*256+256], dst[b*176:b*176+176], 31)
+		}
+	case Q6_K:
+		for b := 0; b < n/256; b++ {
+			quantizeQ6K(src[b*256:b*256+256], dst[b*210:b*210+210])
 		}
 	default:
 		return fmt.Errorf("tensor: quantizing to %s is not supported", t)

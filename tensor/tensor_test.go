@@ -212,7 +212,7 @@ func TestDequantizeKnownBlocks(t *testing.T) {
 func TestMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0} {
-		for _, shape := range [][3]int{{1, 32, 1}, {7, 64, 3}, {33, 96, 5}, {130, 256, 2}} {
+		for _, shape := range [][3]int{{1, 32, 1}, {7, 64, 3}, {33, 96, 5}, {130, 256, 2}, {17, 3072, 13}, {40, 160, 4}} {
 			rows, cols, n := shape[0], shape[1], shape[2]
 			wf := randVec(r, rows*cols, 0.5)
 			rb, _ := typ.RowBytes(cols)
@@ -233,23 +233,47 @@ func TestMatMul(t *testing.T) {
 				m.RowF32(i, wd[i*cols:(i+1)*cols])
 			}
 			x := randVec(r, n*cols, 1)
-			for threads := 1; threads <= 3; threads++ {
-				p := NewPool(threads)
-				got := make([]float32, n*rows)
-				p.MatMul(got, m, x, n)
-				p.Close()
-				for i := 0; i < n; i++ {
-					for j := 0; j < rows; j++ {
-						var want float64
-						for c := 0; c < cols; c++ {
-							want += float64(wd[j*cols+c]) * float64(x[i*cols+c])
+			// Decoding Q8_0/Q4_0 quantizes the activations to 8 bits per
+			// block of 32: each contributes at most half a step,
+			// max|x_block|/254, times |w|.
+			quantAct := (typ == Q8_0 || typ == Q4_0) && n < gemmMinTokens
+			bound := func(i, j int) float64 {
+				b := 1e-5 * float64(cols)
+				if quantAct {
+					for c0 := 0; c0 < cols; c0 += 32 {
+						var amax, wsum float64
+						for c := c0; c < c0+32; c++ {
+							amax = math.Max(amax, math.Abs(float64(x[i*cols+c])))
+							wsum += math.Abs(float64(wd[j*cols+c]))
 						}
-						if d := math.Abs(float64(got[i*rows+j]) - want); d > 1e-5*float64(cols) {
-							t.Fatalf("%s %v threads %d: [%d,%d] = %g, want %g", typ, shape, threads, i, j, got[i*rows+j], want)
+						b += wsum * amax / 254
+					}
+				}
+				return b
+			}
+			for _, tier := range KernelTiers() {
+				if err := UseKernelTier(tier); err != nil {
+					t.Fatal(err)
+				}
+				for threads := 1; threads <= 3; threads++ {
+					p := NewPool(threads)
+					got := make([]float32, n*rows)
+					p.MatMul(got, m, x, n)
+					p.Close()
+					for i := 0; i < n; i++ {
+						for j := 0; j < rows; j++ {
+							var want float64
+							for c := 0; c < cols; c++ {
+								want += float64(wd[j*cols+c]) * float64(x[i*cols+c])
+							}
+							if d := math.Abs(float64(got[i*rows+j]) - want); d > bound(i, j) {
+								t.Fatalf("%s %s %v threads %d: [%d,%d] = %g, want %g", tier, typ, shape, threads, i, j, got[i*rows+j], want)
+							}
 						}
 					}
 				}
 			}
+			UseKernelTier(KernelTiers()[0])
 		}
 	}
 }

@@ -1,0 +1,564 @@
+// Command asm generates gophi's amd64 kernels with avo:
+//
+//	go run . -out ../kernels_amd64.s -stubs ../stubs_amd64.go -pkg kernels
+//
+// Every kernel here has a pure-Go twin in kernels_generic.go that the tests
+// compare it with. Kernels take raw pointers and counts; the Go wrappers in
+// kernels.go check lengths and handle tails.
+package main
+
+import (
+	"fmt"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func main() {
+	ConstraintExpr("!purego")
+
+	dotF32AVX512()
+	dotF16AVX512()
+	dotBF16AVX512()
+	axpyF32AVX512()
+	dotQ8_0VNNI()
+	dotQ4_0VNNI()
+	gemmF32AVX512()
+
+	dotF32AVX2()
+	dotF16AVX2()
+	axpyF32AVX2()
+
+	Generate()
+}
+
+// hsumZ reduces the 16 lanes of z to a float32 scalar in the low lane of
+// the returned XMM.
+func hsumZ(z VecVirtual) VecVirtual {
+	y := YMM()
+	VEXTRACTF64X4(U8(1), z, y)
+	lo := z.AsY()
+	VADDPS(y, lo, y)
+	x := XMM()
+	VEXTRACTF32X4(U8(1), y, x) // EVEX: the registers may be Y16..Y31
+	VADDPS(x, y.AsX(), x)
+	return hsumX(x)
+}
+
+// hsumY reduces the 8 lanes of y to a scalar in the low lane of an XMM.
+func hsumY(y VecVirtual) VecVirtual {
+	x := XMM()
+	VEXTRACTF128(U8(1), y, x)
+	VADDPS(x, y.AsX(), x)
+	return hsumX(x)
+}
+
+// hsumX reduces the 4 lanes of x to a scalar in its low lane.
+func hsumX(x VecVirtual) VecVirtual {
+	t := XMM()
+	VMOVHLPS(x, x, t)
+	VADDPS(t, x, x)
+	VMOVSHDUP(x, t)
+	VADDSS(t, x, x)
+	return x
+}
+
+// dotF32AVX512: Σ a[i]·b[i], n a multiple of 16.
+func dotF32AVX512() {
+	TEXT("dotF32AVX512", NOSPLIT, "func(a, b *float32, n int) float32")
+	Doc("dotF32AVX512 returns Σ a[i]·b[i] for n a multiple of 16 (AVX-512F).")
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	for _, z := range acc {
+		VXORPS(z, z, z)
+	}
+	Label("f32_loop4")
+	CMPQ(n, U8(64))
+	JL(LabelRef("f32_loop1"))
+	for i, z := range acc {
+		t := ZMM()
+		VMOVUPS(Mem{Base: a, Disp: 64 * i}, t)
+		VFMADD231PS(Mem{Base: b, Disp: 64 * i}, t, z)
+	}
+	ADDQ(U32(256), a)
+	ADDQ(U32(256), b)
+	SUBQ(U8(64), n)
+	JMP(LabelRef("f32_loop4"))
+	Label("f32_loop1")
+	CMPQ(n, U8(16))
+	JL(LabelRef("f32_done"))
+	t := ZMM()
+	VMOVUPS(Mem{Base: a}, t)
+	VFMADD231PS(Mem{Base: b}, t, acc[0])
+	ADDQ(U8(64), a)
+	ADDQ(U8(64), b)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("f32_loop1"))
+	Label("f32_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	s := hsumZ(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// dotF16AVX512: Σ half(w[i])·x[i], n a multiple of 16.
+func dotF16AVX512() {
+	TEXT("dotF16AVX512", NOSPLIT, "func(w *uint16, x *float32, n int) float32")
+	Doc("dotF16AVX512 returns Σ float32(w[i])·x[i] for IEEE half w, n a multiple of 16.")
+	w := Load(Param("w"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	for _, z := range acc {
+		VXORPS(z, z, z)
+	}
+	Label("f16_loop4")
+	CMPQ(n, U8(64))
+	JL(LabelRef("f16_loop1"))
+	for i, z := range acc {
+		t := ZMM()
+		VCVTPH2PS(Mem{Base: w, Disp: 32 * i}, t)
+		VFMADD231PS(Mem{Base: x, Disp: 64 * i}, t, z)
+	}
+	ADDQ(U32(128), w)
+	ADDQ(U32(256), x)
+	SUBQ(U8(64), n)
+	JMP(LabelRef("f16_loop4"))
+	Label("f16_loop1")
+	CMPQ(n, U8(16))
+	JL(LabelRef("f16_done"))
+	t := ZMM()
+	VCVTPH2PS(Mem{Base: w}, t)
+	VFMADD231PS(Mem{Base: x}, t, acc[0])
+	ADDQ(U8(32), w)
+	ADDQ(U8(64), x)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("f16_loop1"))
+	Label("f16_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	s := hsumZ(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// dotBF16AVX512: Σ bf16(w[i])·x[i], n a multiple of 16.
+func dotBF16AVX512() {
+	TEXT("dotBF16AVX512", NOSPLIT, "func(w *uint16, x *float32, n int) float32")
+	Doc("dotBF16AVX512 returns Σ float32(w[i])·x[i] for bfloat16 w, n a multiple of 16.")
+	w := Load(Param("w"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	for _, z := range acc {
+		VXORPS(z, z, z)
+	}
+	Label("bf16_loop4")
+	CMPQ(n, U8(64))
+	JL(LabelRef("bf16_loop1"))
+	for i, z := range acc {
+		t := ZMM()
+		VPMOVZXWD(Mem{Base: w, Disp: 32 * i}, t)
+		VPSLLD(U8(16), t, t)
+		VFMADD231PS(Mem{Base: x, Disp: 64 * i}, t, z)
+	}
+	ADDQ(U32(128), w)
+	ADDQ(U32(256), x)
+	SUBQ(U8(64), n)
+	JMP(LabelRef("bf16_loop4"))
+	Label("bf16_loop1")
+	CMPQ(n, U8(16))
+	JL(LabelRef("bf16_done"))
+	t := ZMM()
+	VPMOVZXWD(Mem{Base: w}, t)
+	VPSLLD(U8(16), t, t)
+	VFMADD231PS(Mem{Base: x}, t, acc[0])
+	ADDQ(U8(32), w)
+	ADDQ(U8(64), x)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("bf16_loop1"))
+	Label("bf16_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	s := hsumZ(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// axpyF32AVX512: y[i] += a·x[i], n a multiple of 16.
+func axpyF32AVX512() {
+	TEXT("axpyF32AVX512", NOSPLIT, "func(y, x *float32, a float32, n int)")
+	Doc("axpyF32AVX512 computes y[i] += a·x[i] for n a multiple of 16.")
+	y := Load(Param("y"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	av := ZMM()
+	VBROADCASTSS(NewParamAddr("a", 16), av)
+	Label("axpy_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("axpy_done"))
+	t := ZMM()
+	VMOVUPS(Mem{Base: y}, t)
+	VFMADD231PS(Mem{Base: x}, av, t)
+	VMOVUPS(t, Mem{Base: y})
+	ADDQ(U8(64), x)
+	ADDQ(U8(64), y)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("axpy_loop"))
+	Label("axpy_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dotQ8_0VNNI: one Q8_0 weight row (nb blocks of 34 bytes: f16 d, 32 int8)
+// against activations quantized to int8 in blocks of 32 (xq) with scales
+// xd: Σ_b d_w[b]·xd[b]·Σ_j w[b,j]·xq[b,j].
+// VPDPBUSD multiplies unsigned by signed bytes, so the weights' signs move
+// onto the activations (|w| · sign(w)·x); activations are in [-127, 127],
+// so negating them cannot overflow.
+func dotQ8_0VNNI() {
+	TEXT("dotQ8_0VNNI", NOSPLIT, "func(w *byte, nb int, xq *int8, xd *float32) float32")
+	Doc("dotQ8_0VNNI returns the dot product of nb Q8_0 blocks with int8 activation blocks (AVX-512 VNNI, 256-bit).")
+	w := Load(Param("w"), GP64())
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xd := Load(Param("xd"), GP64())
+	acc := []VecVirtual{YMM(), YMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	Label("q8_loop2")
+	CMPQ(nb, U8(2))
+	JL(LabelRef("q8_loop1"))
+	q8block(w, xq, xd, 0, acc[0])
+	q8block(w, xq, xd, 1, acc[1])
+	ADDQ(U8(68), w)
+	ADDQ(U8(64), xq)
+	ADDQ(U8(8), xd)
+	SUBQ(U8(2), nb)
+	JMP(LabelRef("q8_loop2"))
+	Label("q8_loop1")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("q8_done"))
+	q8block(w, xq, xd, 0, acc[0])
+	Label("q8_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	s := hsumY(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+func q8block(w, xq, xd Register, i int, acc VecVirtual) {
+	wd := XMM()
+	VPBROADCASTW(Mem{Base: w, Disp: 34 * i}, wd)
+	sc := YMM()
+	VCVTPH2PS(wd, sc)
+	xs := YMM()
+	VBROADCASTSS(Mem{Base: xd, Disp: 4 * i}, xs)
+	VMULPS(xs, sc, sc)
+	wv := YMM()
+	VMOVDQU(Mem{Base: w, Disp: 34*i + 2}, wv)
+	xv := YMM()
+	VMOVDQU(Mem{Base: xq, Disp: 32 * i}, xv)
+	VPSIGNB(wv, xv, xv)
+	VPABSB(wv, wv)
+	t := YMM()
+	VPXOR(t, t, t)
+	VPDPBUSD(xv, wv, t)
+	VCVTDQ2PS(t, t)
+	VFMADD231PS(t, sc, acc)
+}
+
+// dotQ4_0VNNI: one Q4_0 row (nb blocks of 18 bytes: f16 d, 16 bytes of
+// nibbles, low nibbles = elements 0..15, high = 16..31) against int8
+// activation blocks. The nibbles q (0..15) are unsigned, so VPDPBUSD takes
+// them as they are; the −8 offset becomes −8·d_w·Σx per block, with
+// xs[b] = xd[b]·Σ_j xq[b,j] precomputed per activation block.
+func dotQ4_0VNNI() {
+	TEXT("dotQ4_0VNNI", NOSPLIT, "func(w *byte, nb int, xq *int8, xd *float32, xs *float32) float32")
+	Doc("dotQ4_0VNNI returns the dot product of nb Q4_0 blocks with int8 activation blocks (AVX-512 VNNI, 256-bit).")
+	w := Load(Param("w"), GP64())
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xd := Load(Param("xd"), GP64())
+	xs := Load(Param("xs"), GP64())
+	acc := []VecVirtual{YMM(), YMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	corr := XMM()
+	VXORPS(corr, corr, corr)
+	mask := YMM()
+	m := GP32()
+	MOVL(U32(0x0f0f0f0f), m)
+	VMOVD(m, mask.AsX())
+	VPBROADCASTD(mask.AsX(), mask)
+	block := func(i int, acc VecVirtual) {
+		wd := XMM()
+		VPBROADCASTW(Mem{Base: w, Disp: 18 * i}, wd)
+		sc := YMM()
+		VCVTPH2PS(wd, sc)
+		// Offset correction: corr += d_w·xs[b].
+		VFMADD231SS(Mem{Base: xs, Disp: 4 * i}, sc.AsX(), corr)
+		xsc := YMM()
+		VBROADCASTSS(Mem{Base: xd, Disp: 4 * i}, xsc)
+		VMULPS(xsc, sc, sc)
+		lo := XMM()
+		VMOVDQU(Mem{Base: w, Disp: 18*i + 2}, lo)
+		hi := XMM()
+		VPSRLW(U8(4), lo, hi)
+		q := YMM()
+		VINSERTI128(U8(1), hi, lo.AsY(), q)
+		VPAND(mask, q, q)
+		t := YMM()
+		VPXOR(t, t, t)
+		VPDPBUSD(Mem{Base: xq, Disp: 32 * i}, q, t)
+		VCVTDQ2PS(t, t)
+		VFMADD231PS(t, sc, acc)
+	}
+	Label("q4_loop2")
+	CMPQ(nb, U8(2))
+	JL(LabelRef("q4_loop1"))
+	block(0, acc[0])
+	block(1, acc[1])
+	ADDQ(U8(36), w)
+	ADDQ(U8(64), xq)
+	ADDQ(U8(8), xd)
+	ADDQ(U8(8), xs)
+	SUBQ(U8(2), nb)
+	JMP(LabelRef("q4_loop2"))
+	Label("q4_loop1")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("q4_done"))
+	block(0, acc[0])
+	Label("q4_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	s := hsumY(acc[0])
+	// result = Σ − 8·corr
+	eight := XMM()
+	e := GP32()
+	MOVL(U32(0x41000000), e) // 8.0f
+	VMOVD(e, eight)
+	VFNMADD231SS(eight, corr, s)
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// gemmF32AVX512 is the prefill micro-kernel: a 4-row × 6-token tile of
+// c[i·ldc + r] += Σ_k w[r·ldw + k]·x[i·ldx + k], k a multiple of 16, in
+// dot-product form (row-major weights and activations, no packing), with
+// the 24 accumulators reduced horizontally at the end.
+func gemmF32AVX512() {
+	const R, T = 4, 6
+	TEXT("gemmF32AVX512", NOSPLIT, "func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)")
+	Doc(fmt.Sprintf("gemmF32AVX512 adds a %d×%d tile of w·xᵀ into c (AVX-512F); k is a multiple of 16 and strides are in elements.", R, T))
+	wp := Load(Param("w"), GP64())
+	ldw := Load(Param("ldw"), GP64())
+	xp := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	k := Load(Param("k"), GP64())
+	SHLQ(U8(2), ldw)
+	SHLQ(U8(2), ldx)
+	// Row pointers w0..w3 and token pointers x0..x5 share two bases:
+	// w rows at wp + {0,1,2,3}·ldw, x rows at xp + {0..5}·ldx.
+	w3 := GP64()
+	LEAQ(Mem{Base: ldw, Index: ldw, Scale: 2}, w3) // 3·ldw
+	x3 := GP64()
+	LEAQ(Mem{Base: ldx, Index: ldx, Scale: 2}, x3) // 3·ldx
+	xp3 := GP64()
+	LEAQ(Mem{Base: xp, Index: x3, Scale: 1}, xp3) // x + 3·ldx
+	acc := make([][]VecVirtual, R)
+	for r := range acc {
+		acc[r] = make([]VecVirtual, T)
+		for i := range acc[r] {
+			acc[r][i] = ZMM()
+			VXORPS(acc[r][i], acc[r][i], acc[r][i])
+		}
+	}
+	off := GP64()
+	XORQ(off, off)
+	Label("gemm_loop")
+	CMPQ(k, U8(16))
+	JL(LabelRef("gemm_done"))
+	xr := make([]VecVirtual, T)
+	// Token rows: x0 = xp+off, x1 = xp+ldx+off, x2 = xp+2ldx+off, x3..x5 from xp3.
+	tmp := GP64()
+	for i := 0; i < T; i++ {
+		xr[i] = ZMM()
+		base := xp
+		j := i
+		if i >= 3 {
+			base, j = xp3, i-3
+		}
+		switch j {
+		case 0:
+			VMOVUPS(Mem{Base: base, Index: off, Scale: 1}, xr[i])
+		case 1:
+			LEAQ(Mem{Base: base, Index: ldx, Scale: 1}, tmp)
+			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, xr[i])
+		case 2:
+			LEAQ(Mem{Base: base, Index: ldx, Scale: 2}, tmp)
+			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, xr[i])
+		}
+	}
+	for r := 0; r < R; r++ {
+		wv := ZMM()
+		switch r {
+		case 0:
+			VMOVUPS(Mem{Base: wp, Index: off, Scale: 1}, wv)
+		case 1:
+			LEAQ(Mem{Base: wp, Index: ldw, Scale: 1}, tmp)
+			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
+		case 2:
+			LEAQ(Mem{Base: wp, Index: ldw, Scale: 2}, tmp)
+			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
+		case 3:
+			LEAQ(Mem{Base: wp, Index: w3, Scale: 1}, tmp)
+			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
+		}
+		for i := 0; i < T; i++ {
+			VFMADD231PS(xr[i], wv, acc[r][i])
+		}
+	}
+	ADDQ(U8(64), off)
+	SUBQ(U8(16), k)
+	JMP(LabelRef("gemm_loop"))
+	Label("gemm_done")
+	// Reduce and add into c.
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	for i := 0; i < T; i++ {
+		for r := 0; r < R; r++ {
+			s := hsumZ(acc[r][i])
+			VADDSS(Mem{Base: cp, Disp: 4 * r}, s, s)
+			VMOVSS(s, Mem{Base: cp, Disp: 4 * r})
+		}
+		ADDQ(ldc, cp)
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// dotF32AVX2: Σ a[i]·b[i], n a multiple of 8.
+func dotF32AVX2() {
+	TEXT("dotF32AVX2", NOSPLIT, "func(a, b *float32, n int) float32")
+	Doc("dotF32AVX2 returns Σ a[i]·b[i] for n a multiple of 8 (AVX2+FMA).")
+	a := Load(Param("a"), GP64())
+	b := Load(Param("b"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, z := range acc {
+		VXORPS(z, z, z)
+	}
+	Label("f32a_loop4")
+	CMPQ(n, U8(32))
+	JL(LabelRef("f32a_loop1"))
+	for i, z := range acc {
+		t := YMM()
+		VMOVUPS(Mem{Base: a, Disp: 32 * i}, t)
+		VFMADD231PS(Mem{Base: b, Disp: 32 * i}, t, z)
+	}
+	ADDQ(U32(128), a)
+	ADDQ(U32(128), b)
+	SUBQ(U8(32), n)
+	JMP(LabelRef("f32a_loop4"))
+	Label("f32a_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef("f32a_done"))
+	t := YMM()
+	VMOVUPS(Mem{Base: a}, t)
+	VFMADD231PS(Mem{Base: b}, t, acc[0])
+	ADDQ(U8(32), a)
+	ADDQ(U8(32), b)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("f32a_loop1"))
+	Label("f32a_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	s := hsumY(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// dotF16AVX2: Σ half(w[i])·x[i], n a multiple of 8 (F16C + FMA).
+func dotF16AVX2() {
+	TEXT("dotF16AVX2", NOSPLIT, "func(w *uint16, x *float32, n int) float32")
+	Doc("dotF16AVX2 returns Σ float32(w[i])·x[i] for IEEE half w, n a multiple of 8 (F16C+FMA).")
+	w := Load(Param("w"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
+	for _, z := range acc {
+		VXORPS(z, z, z)
+	}
+	Label("f16a_loop4")
+	CMPQ(n, U8(32))
+	JL(LabelRef("f16a_loop1"))
+	for i, z := range acc {
+		t := YMM()
+		VCVTPH2PS(Mem{Base: w, Disp: 16 * i}, t)
+		VFMADD231PS(Mem{Base: x, Disp: 32 * i}, t, z)
+	}
+	ADDQ(U8(64), w)
+	ADDQ(U32(128), x)
+	SUBQ(U8(32), n)
+	JMP(LabelRef("f16a_loop4"))
+	Label("f16a_loop1")
+	CMPQ(n, U8(8))
+	JL(LabelRef("f16a_done"))
+	t := YMM()
+	VCVTPH2PS(Mem{Base: w}, t)
+	VFMADD231PS(Mem{Base: x}, t, acc[0])
+	ADDQ(U8(16), w)
+	ADDQ(U8(32), x)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("f16a_loop1"))
+	Label("f16a_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	s := hsumY(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// axpyF32AVX2: y[i] += a·x[i], n a multiple of 8.
+func axpyF32AVX2() {
+	TEXT("axpyF32AVX2", NOSPLIT, "func(y, x *float32, a float32, n int)")
+	Doc("axpyF32AVX2 computes y[i] += a·x[i] for n a multiple of 8 (AVX2+FMA).")
+	y := Load(Param("y"), GP64())
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	av := YMM()
+	VBROADCASTSS(NewParamAddr("a", 16), av)
+	Label("axpya_loop")
+	CMPQ(n, U8(8))
+	JL(LabelRef("axpya_done"))
+	t := YMM()
+	VMOVUPS(Mem{Base: y}, t)
+	VFMADD231PS(Mem{Base: x}, av, t)
+	VMOVUPS(t, Mem{Base: y})
+	ADDQ(U8(32), x)
+	ADDQ(U8(32), y)
+	SUBQ(U8(8), n)
+	JMP(LabelRef("axpya_loop"))
+	Label("axpya_done")
+	VZEROUPPER()
+	RET()
+}

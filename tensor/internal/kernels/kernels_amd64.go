@@ -1,0 +1,35 @@
+//go:build !purego
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+func init() {
+	x := cpu.X86
+	if x.HasAVX2 && x.HasFMA {
+		tiers[TierAVX2] = &impl{
+			dotF32:  dotF32AVX2,
+			dotF16:  dotF16AVX2,
+			dotBF16: dotBF16Generic,
+			axpy:    axpyF32AVX2,
+			dotQ8_0: dotQ8_0Generic,
+			dotQ4_0: dotQ4_0Generic,
+			width:   8,
+		}
+		best = TierAVX2
+	}
+	if x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VNNI && x.HasAVX2 {
+		tiers[TierAVX512] = &impl{
+			dotF32:  dotF32AVX512,
+			dotF16:  dotF16AVX512,
+			dotBF16: dotBF16AVX512,
+			axpy:    axpyF32AVX512,
+			dotQ8_0: dotQ8_0VNNI,
+			dotQ4_0: dotQ4_0VNNI,
+			gemm:    gemmF32AVX512,
+			width:   16,
+		}
+		best = TierAVX512
+	}
+	current, curTier = tiers[best], best
+}

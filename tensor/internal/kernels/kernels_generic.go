@@ -1,0 +1,116 @@
+package kernels
+
+import (
+	"math"
+	"unsafe"
+)
+
+// The generic kernels: plain Go, always compiled, the reference every other
+// tier is tested against.
+var generic = impl{
+	dotF32:  dotF32Generic,
+	dotF16:  dotF16Generic,
+	dotBF16: dotBF16Generic,
+	axpy:    axpyGeneric,
+	dotQ8_0: dotQ8_0Generic,
+	dotQ4_0: dotQ4_0Generic,
+	width:   1,
+}
+
+func dotF32Generic(a, b *float32, n int) float32 {
+	as, bs := unsafe.Slice(a, n), unsafe.Slice(b, n)
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= n; i += 4 {
+		s0 += as[i] * bs[i]
+		s1 += as[i+1] * bs[i+1]
+		s2 += as[i+2] * bs[i+2]
+		s3 += as[i+3] * bs[i+3]
+	}
+	for ; i < n; i++ {
+		s0 += as[i] * bs[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+func dotF16Generic(w *uint16, x *float32, n int) float32 {
+	ws, xs := unsafe.Slice(w, n), unsafe.Slice(x, n)
+	var s float32
+	for i := range ws {
+		s += f16(ws[i]) * xs[i]
+	}
+	return s
+}
+
+func dotBF16Generic(w *uint16, x *float32, n int) float32 {
+	ws, xs := unsafe.Slice(w, n), unsafe.Slice(x, n)
+	var s float32
+	for i := range ws {
+		s += math.Float32frombits(uint32(ws[i])<<16) * xs[i]
+	}
+	return s
+}
+
+func axpyGeneric(y, x *float32, a float32, n int) {
+	ys, xs := unsafe.Slice(y, n), unsafe.Slice(x, n)
+	for i := range ys {
+		ys[i] += a * xs[i]
+	}
+}
+
+func dotQ8_0Generic(w *byte, nb int, xq *int8, xd *float32) float32 {
+	ws := unsafe.Slice(w, 34*nb)
+	qs := unsafe.Slice(xq, 32*nb)
+	ds := unsafe.Slice(xd, nb)
+	var s float32
+	for b := 0; b < nb; b++ {
+		blk := ws[34*b:]
+		var acc int32
+		for j := 0; j < 32; j++ {
+			acc += int32(int8(blk[2+j])) * int32(qs[32*b+j])
+		}
+		s += f16(uint16(blk[0])|uint16(blk[1])<<8) * ds[b] * float32(acc)
+	}
+	return s
+}
+
+func dotQ4_0Generic(w *byte, nb int, xq *int8, xd, xs *float32) float32 {
+	ws := unsafe.Slice(w, 18*nb)
+	qs := unsafe.Slice(xq, 32*nb)
+	ds := unsafe.Slice(xd, nb)
+	ss := unsafe.Slice(xs, nb)
+	var s, corr float32
+	for b := 0; b < nb; b++ {
+		blk := ws[18*b:]
+		var acc int32
+		for j := 0; j < 16; j++ {
+			acc += int32(blk[2+j]&15)*int32(qs[32*b+j]) + int32(blk[2+j]>>4)*int32(qs[32*b+16+j])
+		}
+		dw := f16(uint16(blk[0]) | uint16(blk[1])<<8)
+		s += dw * ds[b] * float32(acc)
+		corr += dw * ss[b]
+	}
+	return s - 8*corr
+}
+
+// f16 converts an IEEE half to float32 (duplicated from package tensor,
+// which imports this package).
+func f16(h uint16) float32 {
+	sign := uint32(h>>15) << 31
+	exp := uint32(h>>10) & 0x1f
+	mant := uint32(h) & 0x3ff
+	switch {
+	case exp == 0x1f:
+		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
+	case exp != 0:
+		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	case mant == 0:
+		return math.Float32frombits(sign)
+	}
+	e := uint32(113)
+	for mant&0x400 == 0 {
+		mant <<= 1
+		e--
+	}
+	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
+}

@@ -1,0 +1,210 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+func randF32(r *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(r.NormFloat64())
+	}
+	return v
+}
+
+// halfBits encodes v as IEEE half (round toward zero is enough for tests:
+// the kernels are compared on the same bits).
+func halfBits(v float32) uint16 {
+	b := math.Float32bits(v)
+	sign := uint16(b>>16) & 0x8000
+	e := int(b>>23&0xff) - 127 + 15
+	if e <= 0 {
+		return sign
+	}
+	return sign | uint16(e)<<10 | uint16(b>>13&0x3ff)
+}
+
+func close(a, b float32, scale float64) bool {
+	return math.Abs(float64(a)-float64(b)) <= 1e-5*scale+1e-6
+}
+
+// forTiers runs f once per available tier, restoring the best tier after.
+func forTiers(t *testing.T, f func(t *testing.T)) {
+	defer Use(Best())
+	for _, tier := range Available() {
+		if err := Use(tier); err != nil {
+			t.Fatal(err)
+		}
+		t.Run(string(tier), f)
+	}
+}
+
+var sizes = []int{1, 7, 15, 16, 17, 31, 32, 33, 64, 96, 100, 255, 256, 257, 1000, 3072}
+
+func TestDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 1))
+	forTiers(t, func(t *testing.T) {
+		for _, n := range sizes {
+			a, b := randF32(r, n), randF32(r, n)
+			wh := make([]byte, 2*n)
+			wb := make([]byte, 2*n)
+			for i, v := range a {
+				binary.LittleEndian.PutUint16(wh[2*i:], halfBits(v))
+				binary.LittleEndian.PutUint16(wb[2*i:], uint16(math.Float32bits(v)>>16))
+			}
+			scale := math.Sqrt(float64(n)) * 4
+			if got, want := DotF32(a, b), dotF32Generic(&a[0], &b[0], n); !close(got, want, scale) {
+				t.Errorf("DotF32 n=%d: %g, want %g", n, got, want)
+			}
+			if got, want := DotF16(wh, b), dotF16Generic(u16(wh), &b[0], n); !close(got, want, scale) {
+				t.Errorf("DotF16 n=%d: %g, want %g", n, got, want)
+			}
+			if got, want := DotBF16(wb, b), dotBF16Generic(u16(wb), &b[0], n); !close(got, want, scale) {
+				t.Errorf("DotBF16 n=%d: %g, want %g", n, got, want)
+			}
+			y := randF32(r, n)
+			y2 := append([]float32(nil), y...)
+			Axpy(y, a, 0.37)
+			axpyGeneric(&y2[0], &a[0], 0.37, n)
+			for i := range y {
+				if !close(y[i], y2[i], 1) {
+					t.Fatalf("Axpy n=%d [%d]: %g, want %g", n, i, y[i], y2[i])
+				}
+			}
+		}
+	})
+}
+
+func u16(b []byte) *uint16 {
+	out := make([]uint16, len(b)/2)
+	for i := range out {
+		out[i] = binary.LittleEndian.Uint16(b[2*i:])
+	}
+	return &out[0]
+}
+
+// TestQuantDots compares the int8 kernels with the generic ones, which
+// compute the same integer sums, so they agree to float rounding.
+func TestQuantDots(t *testing.T) {
+	r := rand.New(rand.NewPCG(2, 2))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 2, 3, 5, 96, 97, 256} {
+			x := randF32(r, 32*nb)
+			var q Q8
+			q.Quantize(x)
+			w8 := make([]byte, 34*nb)
+			w4 := make([]byte, 18*nb)
+			for b := 0; b < nb; b++ {
+				binary.LittleEndian.PutUint16(w8[34*b:], halfBits(float32(r.Float64()*0.1)))
+				for j := 0; j < 32; j++ {
+					w8[34*b+2+j] = byte(int8(r.IntN(255) - 127))
+				}
+				binary.LittleEndian.PutUint16(w4[18*b:], halfBits(float32(r.Float64()*0.1)))
+				for j := 0; j < 16; j++ {
+					w4[18*b+2+j] = byte(r.IntN(256))
+				}
+			}
+			scale := float64(nb) * 100
+			if got, want := DotQ8_0(w8, &q), dotQ8_0Generic(&w8[0], nb, &q.Q[0], &q.D[0]); !close(got, want, scale) {
+				t.Errorf("DotQ8_0 nb=%d: %g, want %g", nb, got, want)
+			}
+			if got, want := DotQ4_0(w4, &q), dotQ4_0Generic(&w4[0], nb, &q.Q[0], &q.D[0], &q.S[0]); !close(got, want, scale) {
+				t.Errorf("DotQ4_0 nb=%d: %g, want %g", nb, got, want)
+			}
+		}
+	})
+}
+
+// TestQ8Error states the error of quantizing activations to 8 bits: per
+// block it is at most half a step, max|x|/254.
+func TestQ8Error(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 3))
+	x := randF32(r, 32*64)
+	var q Q8
+	q.Quantize(x)
+	var num, den float64
+	for b := 0; b < 64; b++ {
+		for j := 0; j < 32; j++ {
+			i := 32*b + j
+			d := float64(x[i]) - float64(q.Q[i])*float64(q.D[b])
+			if math.Abs(d) > float64(q.D[b])/2*1.0001 {
+				t.Fatalf("element %d: error %g > half step %g", i, d, q.D[b]/2)
+			}
+			num += d * d
+			den += float64(x[i]) * float64(x[i])
+		}
+	}
+	t.Logf("8-bit activation RMS relative error on Gaussian data: %.4f", math.Sqrt(num/den))
+}
+
+func TestGemm(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 4))
+	forTiers(t, func(t *testing.T) {
+		for _, s := range [][3]int{{4, 6, 16}, {5, 7, 33}, {8, 12, 96}, {13, 17, 100}, {32, 48, 3072}, {1, 1, 5}} {
+			rows, toks, k := s[0], s[1], s[2]
+			ldw, ldx, ldc := k+3, k+5, rows+2
+			w := randF32(r, rows*ldw)
+			x := randF32(r, toks*ldx)
+			c := randF32(r, toks*ldc)
+			want := append([]float32(nil), c...)
+			for i := 0; i < toks; i++ {
+				for j := 0; j < rows; j++ {
+					var acc float64
+					for kk := 0; kk < k; kk++ {
+						acc += float64(w[j*ldw+kk]) * float64(x[i*ldx+kk])
+					}
+					want[i*ldc+j] += float32(acc)
+				}
+			}
+			GemmF32(w, ldw, x, ldx, k, c, ldc, rows, toks)
+			for i := range c {
+				if !close(c[i], want[i], float64(k)) {
+					t.Fatalf("Gemm %v [%d]: %g, want %g", s, i, c[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+func benchDot(b *testing.B, f func()) {
+	for i := 0; i < b.N; i++ {
+		f()
+	}
+}
+
+func BenchmarkDotQ4_0(b *testing.B) {
+	r := rand.New(rand.NewPCG(5, 5))
+	const nb = 96 // one Phi-3-mini row (3072)
+	rows := 2048
+	w := make([]byte, 18*nb*rows)
+	for i := range w {
+		w[i] = byte(r.IntN(256))
+	}
+	for i := 0; i < nb*rows; i++ {
+		binary.LittleEndian.PutUint16(w[18*i:], halfBits(0.01))
+	}
+	var q Q8
+	q.Quantize(randF32(r, 32*nb))
+	b.SetBytes(int64(len(w)))
+	var s float32
+	for i := 0; i < b.N; i++ {
+		for row := 0; row < rows; row++ {
+			s += DotQ4_0(w[18*nb*row:18*nb*(row+1)], &q)
+		}
+	}
+	_ = s
+}
+
+func BenchmarkGemmF32(b *testing.B) {
+	r := rand.New(rand.NewPCG(6, 6))
+	const rows, toks, k = 64, 60, 3072
+	w, x, c := randF32(r, rows*k), randF32(r, toks*k), make([]float32, rows*toks)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		GemmF32(w, k, x, k, k, c, rows, rows, toks)
+	}
+	b.ReportMetric(float64(2*rows*toks*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
