@@ -47,7 +47,8 @@ type typeInfo struct {
 	blockBytes int // bytes per block
 }
 
-var types = map[DType]typeInfo{
+// types is indexed by DType; entries with blockElems 0 are unknown types.
+var types = [...]typeInfo{
 	F32:  {"F32", 1, 4},
 	F16:  {"F16", 1, 2},
 	BF16: {"BF16", 1, 2},
@@ -70,30 +71,37 @@ var types = map[DType]typeInfo{
 	Q8_K: {"Q8_K", 256, 292},
 }
 
+func (d DType) info() (typeInfo, bool) {
+	if int(d) < len(types) && types[d].blockElems > 0 {
+		return types[d], true
+	}
+	return typeInfo{}, false
+}
+
 // Known reports whether d is a type gophi knows the layout of.
-func (d DType) Known() bool { _, ok := types[d]; return ok }
+func (d DType) Known() bool { _, ok := d.info(); return ok }
 
 // String returns the type's ggml name, such as "Q4_0".
 func (d DType) String() string {
-	if t, ok := types[d]; ok {
+	if t, ok := d.info(); ok {
 		return t.name
 	}
 	return fmt.Sprintf("DType(%d)", uint32(d))
 }
 
 // BlockElems is the number of elements in one block (1 for plain types).
-func (d DType) BlockElems() int { return types[d].blockElems }
+func (d DType) BlockElems() int { t, _ := d.info(); return t.blockElems }
 
 // BlockBytes is the size in bytes of one block.
-func (d DType) BlockBytes() int { return types[d].blockBytes }
+func (d DType) BlockBytes() int { t, _ := d.info(); return t.blockBytes }
 
 // Quantized reports whether d is a block-quantized type.
-func (d DType) Quantized() bool { return types[d].blockElems > 1 }
+func (d DType) Quantized() bool { t, _ := d.info(); return t.blockElems > 1 }
 
 // RowBytes returns the bytes needed for n consecutive elements of type d. It
 // fails when d is unknown or n is not a whole number of blocks.
 func (d DType) RowBytes(n int) (int, error) {
-	t, ok := types[d]
+	t, ok := d.info()
 	if !ok {
 		return 0, fmt.Errorf("tensor: unknown type %d", uint32(d))
 	}
@@ -107,7 +115,7 @@ func (d DType) RowBytes(n int) (int, error) {
 // element count, checking for overflow and partial blocks. It is what file
 // readers use to validate a tensor's claimed size against the file.
 func (d DType) Bytes(elems uint64) (uint64, error) {
-	t, ok := types[d]
+	t, ok := d.info()
 	if !ok {
 		return 0, fmt.Errorf("tensor: unknown type %d", uint32(d))
 	}
@@ -125,8 +133,8 @@ func (d DType) Bytes(elems uint64) (uint64, error) {
 func ParseDType(s string) (DType, error) {
 	u := strings.ToUpper(strings.TrimSpace(s))
 	for d, t := range types {
-		if t.name == u {
-			return d, nil
+		if t.blockElems > 0 && t.name == u {
+			return DType(d), nil
 		}
 	}
 	return 0, fmt.Errorf("tensor: unknown type %q", s)

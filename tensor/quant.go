@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
 )
 
 // Block layouts (llama.cpp ggml-common.h), each with the formula it
@@ -36,33 +38,13 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 			dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(src[4*i:]))
 		}
 	case F16:
-		for i := range dst {
-			dst[i] = F16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
+		kernels.CvtF16(dst, src)
 	case BF16:
-		for i := range dst {
-			dst[i] = BF16ToF32(binary.LittleEndian.Uint16(src[2*i:]))
-		}
+		kernels.CvtBF16(dst, src)
 	case Q8_0:
-		for b := 0; b < n/32; b++ {
-			blk := src[b*34:]
-			d := f16At(blk, 0)
-			y := dst[b*32 : b*32+32]
-			for j := range y {
-				y[j] = d * float32(int8(blk[2+j]))
-			}
-		}
+		kernels.DequantQ8_0(dst, src)
 	case Q4_0:
-		for b := 0; b < n/32; b++ {
-			blk := src[b*18:]
-			d := f16At(blk, 0)
-			y := dst[b*32 : b*32+32]
-			for j := 0; j < 16; j++ {
-				q := blk[2+j]
-				y[j] = d * float32(int(q&15)-8)
-				y[j+16] = d * float32(int(q>>4)-8)
-			}
-		}
+		kernels.DequantQ4_0(dst, src)
 	case Q4_1:
 		for b := 0; b < n/32; b++ {
 			blk := src[b*20:]

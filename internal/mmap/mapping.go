@@ -14,7 +14,8 @@ import (
 type Mapping struct {
 	path   string
 	data   []byte
-	unmap  func([]byte) error // nil when data is ordinary memory
+	unmap  func([]byte) error // nil when data is ordinary Go memory
+	anon   bool               // read into anonymous memory by ReadAll
 	closed bool
 }
 
@@ -30,9 +31,13 @@ func (m *Mapping) Data() []byte {
 // Path returns the path the Mapping was opened with.
 func (m *Mapping) Path() string { return m.path }
 
+// Anonymous reports whether the data was read into anonymous memory
+// (ReadAll) rather than mapped from the file.
+func (m *Mapping) Anonymous() bool { return m != nil && m.anon }
+
 // Mapped reports whether the data is memory-mapped (as opposed to read into
 // ordinary memory or empty).
-func (m *Mapping) Mapped() bool { return m != nil && m.unmap != nil && !m.closed }
+func (m *Mapping) Mapped() bool { return m != nil && m.unmap != nil && !m.anon && !m.closed }
 
 // Close releases the mapping or memory. Every slice obtained from Data must
 // be dropped before calling Close: touching a slice of an unmapped file
@@ -69,14 +74,19 @@ func ReadAll(path string) (*Mapping, error) {
 	if size == 0 {
 		return m, nil
 	}
-	buf := make([]byte, size)
+	buf, free := anonAlloc(size)
 	if _, err := io.ReadFull(f, buf); err != nil {
+		if free != nil {
+			free(buf)
+		}
 		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("mmap: read %s: file shrank while reading", path)
 		}
 		return nil, fmt.Errorf("mmap: read %s: %w", path, err)
 	}
 	m.data = buf
+	m.unmap = free
+	m.anon = true
 	return m, nil
 }
 

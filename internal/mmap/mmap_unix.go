@@ -30,6 +30,8 @@ func Open(path string) (*Mapping, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap: map %s (%d bytes): %w", path, size, err)
 	}
+	// Start reading the file in: weights are streamed in full for every token.
+	_ = unix.Madvise(data, unix.MADV_WILLNEED)
 	m.data = data
 	m.unmap = unix.Munmap
 	return m, nil

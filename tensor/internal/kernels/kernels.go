@@ -32,8 +32,14 @@ type impl struct {
 	axpy    func(y, x *float32, a float32, n int)
 	dotQ8_0 func(w *byte, nb int, xq *int8, xd *float32) float32
 	dotQ4_0 func(w *byte, nb int, xq *int8, xd, xs *float32) float32
-	gemm    func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
-	width   int // elements per vector step of the float kernels (16, 8, 1)
+	// dotQ4_0x2 takes pair-arranged activations (Q8.PQ/PN/PL); optional.
+	dotQ4_0x2 func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
+	gemm      func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
+	cvtF16    func(dst *float32, src *uint16, n int)
+	cvtBF16   func(dst *float32, src *uint16, n int)
+	deqQ8_0   func(dst *float32, src *byte, nb int)
+	deqQ4_0   func(dst *float32, src *byte, nb int)
+	width     int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (
@@ -142,6 +148,12 @@ type Q8 struct {
 	Q []int8
 	D []float32
 	S []float32
+	// The same values arranged per pair of blocks for dotQ4_0x2VNNI:
+	// PQ = [x0[0:16] x1[0:16] x0[16:32] x1[16:32]], PN = −8·(sums of
+	// each 4 bytes of PQ), PL = the scale of each 4 bytes' block.
+	PQ []int8
+	PN []int32
+	PL []float32
 }
 
 // Quantize fills q from x (len(x) a multiple of 32), growing its buffers.
@@ -177,6 +189,36 @@ func (q *Q8) Quantize(x []float32) {
 		q.D[b] = d
 		q.S[b] = d * float32(sum)
 	}
+	if current.dotQ4_0x2 != nil {
+		q.pairs()
+	}
+}
+
+func (q *Q8) pairs() {
+	np := len(q.D) / 2
+	if cap(q.PQ) < 64*np {
+		q.PQ = make([]int8, 64*np)
+		q.PN = make([]int32, 16*np)
+		q.PL = make([]float32, 16*np)
+	}
+	q.PQ, q.PN, q.PL = q.PQ[:64*np], q.PN[:16*np], q.PL[:16*np]
+	for p := 0; p < np; p++ {
+		x0, x1 := q.Q[64*p:64*p+32], q.Q[64*p+32:64*p+64]
+		dst := q.PQ[64*p : 64*p+64]
+		copy(dst[0:16], x0[0:16])
+		copy(dst[16:32], x1[0:16])
+		copy(dst[32:48], x0[16:32])
+		copy(dst[48:64], x1[16:32])
+		for l := 0; l < 16; l++ {
+			v := int32(dst[4*l]) + int32(dst[4*l+1]) + int32(dst[4*l+2]) + int32(dst[4*l+3])
+			q.PN[16*p+l] = -8 * v
+			d := q.D[2*p]
+			if l&4 != 0 {
+				d = q.D[2*p+1]
+			}
+			q.PL[16*p+l] = d
+		}
+	}
 }
 
 // DotQ8_0 returns the dot product of one Q8_0 weight row (len(w) = 34 per
@@ -192,6 +234,9 @@ func DotQ8_0(w []byte, a *Q8) float32 {
 func DotQ4_0(w []byte, a *Q8) float32 {
 	nb := len(a.D)
 	_ = w[18*nb-1]
+	if current.dotQ4_0x2 != nil && len(a.PL) == 8*nb && nb%2 == 0 {
+		return current.dotQ4_0x2(unsafe.SliceData(w), nb/2, unsafe.SliceData(a.PQ), unsafe.SliceData(a.PN), unsafe.SliceData(a.PL))
+	}
 	return current.dotQ4_0(unsafe.SliceData(w), nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.S))
 }
 
@@ -247,4 +292,60 @@ func dotTail(a, b []float32) float32 {
 		s += a[i] * b[i]
 	}
 	return s
+}
+
+// CvtF16 converts the IEEE halves in src (2 bytes each) to dst.
+func CvtF16(dst []float32, src []byte) {
+	n := len(dst)
+	_ = src[2*n-1]
+	sp := (*uint16)(unsafe.Pointer(unsafe.SliceData(src)))
+	m := 0
+	if current.cvtF16 != nil {
+		m = n - n%16
+		if m > 0 {
+			current.cvtF16(f32p(dst), sp, m)
+		}
+	}
+	if m < n {
+		cvtF16Generic(&dst[m], (*uint16)(unsafe.Add(unsafe.Pointer(sp), 2*m)), n-m)
+	}
+}
+
+// CvtBF16 converts the bfloat16 values in src (2 bytes each) to dst.
+func CvtBF16(dst []float32, src []byte) {
+	n := len(dst)
+	_ = src[2*n-1]
+	sp := (*uint16)(unsafe.Pointer(unsafe.SliceData(src)))
+	m := 0
+	if current.cvtBF16 != nil {
+		m = n - n%16
+		if m > 0 {
+			current.cvtBF16(f32p(dst), sp, m)
+		}
+	}
+	if m < n {
+		cvtBF16Generic(&dst[m], (*uint16)(unsafe.Add(unsafe.Pointer(sp), 2*m)), n-m)
+	}
+}
+
+// DequantQ8_0 dequantizes len(dst)/32 Q8_0 blocks from src.
+func DequantQ8_0(dst []float32, src []byte) {
+	nb := len(dst) / 32
+	_ = src[34*nb-1]
+	f := current.deqQ8_0
+	if f == nil {
+		f = dequantQ8_0Generic
+	}
+	f(f32p(dst), unsafe.SliceData(src), nb)
+}
+
+// DequantQ4_0 dequantizes len(dst)/32 Q4_0 blocks from src.
+func DequantQ4_0(dst []float32, src []byte) {
+	nb := len(dst) / 32
+	_ = src[18*nb-1]
+	f := current.deqQ4_0
+	if f == nil {
+		f = dequantQ4_0Generic
+	}
+	f(f32p(dst), unsafe.SliceData(src), nb)
 }

@@ -20,14 +20,19 @@ func init() {
 	}
 	if x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL && x.HasAVX512VNNI && x.HasAVX2 {
 		tiers[TierAVX512] = &impl{
-			dotF32:  dotF32AVX512,
-			dotF16:  dotF16AVX512,
-			dotBF16: dotBF16AVX512,
-			axpy:    axpyF32AVX512,
-			dotQ8_0: dotQ8_0VNNI,
-			dotQ4_0: dotQ4_0VNNI,
-			gemm:    gemmF32AVX512,
-			width:   16,
+			dotF32:    dotF32AVX512,
+			dotF16:    dotF16AVX512,
+			dotBF16:   dotBF16AVX512,
+			axpy:      axpyF32AVX512,
+			dotQ8_0:   dotQ8_0VNNI,
+			dotQ4_0:   dotQ4_0VNNI,
+			dotQ4_0x2: dotQ4_0x2VNNI,
+			gemm:      gemmF32AVX512,
+			cvtF16:    cvtF16AVX512,
+			cvtBF16:   cvtBF16AVX512,
+			deqQ8_0:   dequantQ8_0AVX512,
+			deqQ4_0:   dequantQ4_0AVX512,
+			width:     16,
 		}
 		best = TierAVX512
 	}

@@ -114,3 +114,40 @@ func f16(h uint16) float32 {
 	}
 	return math.Float32frombits(sign | e<<23 | (mant&0x3ff)<<13)
 }
+
+func cvtF16Generic(dst *float32, src *uint16, n int) {
+	d, sr := unsafe.Slice(dst, n), unsafe.Slice(src, n)
+	for i := range d {
+		d[i] = f16(sr[i])
+	}
+}
+
+func cvtBF16Generic(dst *float32, src *uint16, n int) {
+	d, sr := unsafe.Slice(dst, n), unsafe.Slice(src, n)
+	for i := range d {
+		d[i] = math.Float32frombits(uint32(sr[i]) << 16)
+	}
+}
+
+func dequantQ8_0Generic(dst *float32, src *byte, nb int) {
+	d, sr := unsafe.Slice(dst, 32*nb), unsafe.Slice(src, 34*nb)
+	for b := 0; b < nb; b++ {
+		blk := sr[34*b:]
+		s := f16(uint16(blk[0]) | uint16(blk[1])<<8)
+		for j := 0; j < 32; j++ {
+			d[32*b+j] = s * float32(int8(blk[2+j]))
+		}
+	}
+}
+
+func dequantQ4_0Generic(dst *float32, src *byte, nb int) {
+	d, sr := unsafe.Slice(dst, 32*nb), unsafe.Slice(src, 18*nb)
+	for b := 0; b < nb; b++ {
+		blk := sr[18*b:]
+		s := f16(uint16(blk[0]) | uint16(blk[1])<<8)
+		for j := 0; j < 16; j++ {
+			d[32*b+j] = s * float32(int(blk[2+j]&15)-8)
+			d[32*b+16+j] = s * float32(int(blk[2+j]>>4)-8)
+		}
+	}
+}

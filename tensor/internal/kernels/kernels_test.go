@@ -2,8 +2,11 @@ package kernels
 
 import (
 	"encoding/binary"
+	"fmt"
+	"golang.org/x/sys/unix"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -176,10 +179,25 @@ func benchDot(b *testing.B, f func()) {
 }
 
 func BenchmarkDotQ4_0(b *testing.B) {
+	for _, rows := range []int{256, 2048, 65536} {
+		b.Run(fmt.Sprint(rows*18*96/1024, "KiB"), func(b *testing.B) { benchDotQ4_0(b, rows) })
+	}
+}
+
+func benchDotQ4_0(b *testing.B, rows int) {
 	r := rand.New(rand.NewPCG(5, 5))
 	const nb = 96 // one Phi-3-mini row (3072)
-	rows := 2048
 	w := make([]byte, 18*nb*rows)
+	if os.Getenv("HUGE") != "" {
+		var err error
+		w, err = unix.Mmap(-1, 0, 18*nb*rows, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := unix.Madvise(w, unix.MADV_HUGEPAGE); err != nil {
+			b.Fatal(err)
+		}
+	}
 	for i := range w {
 		w[i] = byte(r.IntN(256))
 	}
@@ -207,4 +225,49 @@ func BenchmarkGemmF32(b *testing.B) {
 		GemmF32(w, k, x, k, k, c, rows, rows, toks)
 	}
 	b.ReportMetric(float64(2*rows*toks*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}
+
+func TestDequant(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 2, 3, 96} {
+			n := 32 * nb
+			src := make([]byte, 34*nb)
+			for i := range src {
+				src[i] = byte(r.IntN(256))
+			}
+			for b := 0; b < nb; b++ { // finite scales
+				binary.LittleEndian.PutUint16(src[34*b:], halfBits(float32(r.Float64())))
+				binary.LittleEndian.PutUint16(src[18*b:], halfBits(float32(r.Float64())))
+			}
+			h := make([]byte, 2*n+2)
+			for i := range h {
+				h[i] = byte(r.IntN(256))
+			}
+			for i := 0; i < n; i++ { // no NaN/Inf halves
+				h[2*i+1] &= 0x7b
+			}
+			check := func(name string, got []float32, want func(*float32)) {
+				w := make([]float32, len(got))
+				want(&w[0])
+				for i := range w {
+					if got[i] != w[i] {
+						t.Fatalf("%s nb=%d [%d]: %g, want %g", name, nb, i, got[i], w[i])
+					}
+				}
+			}
+			for _, m := range []int{n, n - 5, 7} {
+				got := make([]float32, m)
+				CvtF16(got, h)
+				check("CvtF16", got, func(p *float32) { cvtF16Generic(p, u16(h), m) })
+				CvtBF16(got, h)
+				check("CvtBF16", got, func(p *float32) { cvtBF16Generic(p, u16(h), m) })
+			}
+			got := make([]float32, n)
+			DequantQ8_0(got, src)
+			check("DequantQ8_0", got, func(p *float32) { dequantQ8_0Generic(p, &src[0], nb) })
+			DequantQ4_0(got, src)
+			check("DequantQ4_0", got, func(p *float32) { dequantQ4_0Generic(p, &src[0], nb) })
+		}
+	})
 }

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -16,6 +17,7 @@ import (
 )
 
 func main() {
+	flag.IntVar(&prefetchAhead, "prefetch", prefetchAhead, "prefetch distance in bytes")
 	ConstraintExpr("!purego")
 
 	dotF32AVX512()
@@ -24,7 +26,12 @@ func main() {
 	axpyF32AVX512()
 	dotQ8_0VNNI()
 	dotQ4_0VNNI()
+	dotQ4_0x2VNNI()
 	gemmF32AVX512()
+	cvtF16AVX512()
+	cvtBF16AVX512()
+	dequantQ8_0AVX512()
+	dequantQ4_0AVX512()
 
 	dotF32AVX2()
 	dotF16AVX2()
@@ -355,6 +362,205 @@ func dotQ4_0VNNI() {
 	Store(s, ReturnIndex(0))
 	RET()
 }
+
+// dotQ4_0x2VNNI is dotQ4_0VNNI two blocks at a time in 512-bit registers.
+// The activations come pre-arranged per pair of blocks (see Q8.Quantize):
+// xq = [x0[0:16] x1[0:16] x0[16:32] x1[16:32]], matching the nibbles as
+// unpacked here (low nibbles of both blocks, then high nibbles), with
+// xn = −8·(per-lane sums of xq), which starts the integer accumulator so the
+// −8 offset costs nothing, and xl = the activation scales per lane
+// [d0×4 d1×4 d0×4 d1×4]. np is the number of pairs.
+func dotQ4_0x2VNNI() {
+	TEXT("dotQ4_0x2VNNI", NOSPLIT, "func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32")
+	Doc("dotQ4_0x2VNNI returns the dot product of 2·np Q4_0 blocks with pair-arranged int8 activations (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	np := Load(Param("np"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xn := Load(Param("xn"), GP64())
+	xl := Load(Param("xl"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	mask := ZMM()
+	m := GP32()
+	MOVL(U32(0x0f0f0f0f), m)
+	VPBROADCASTD(m, mask)
+	pair := func(i int, acc VecVirtual) {
+		wo := 36 * i
+		q := YMM()
+		VMOVDQU(Mem{Base: w, Disp: wo + 2}, q.AsX())
+		VINSERTI128(U8(1), Mem{Base: w, Disp: wo + 20}, q, q)
+		h := YMM()
+		VPSRLW(U8(4), q, h)
+		z := ZMM()
+		VINSERTI64X4(U8(1), h, q.AsZ(), z)
+		VPANDD(mask, z, z)
+		t := ZMM()
+		VMOVDQU32(Mem{Base: xn, Disp: 64 * i}, t)
+		VPDPBUSD(Mem{Base: xq, Disp: 64 * i}, z, t)
+		VCVTDQ2PS(t, t)
+		d0 := XMM()
+		VPBROADCASTW(Mem{Base: w, Disp: wo}, d0)
+		d1 := XMM()
+		VPBROADCASTW(Mem{Base: w, Disp: wo + 18}, d1)
+		VPUNPCKLQDQ(d1, d0, d0)
+		sy := YMM()
+		VCVTPH2PS(d0, sy)
+		sz := ZMM()
+		VINSERTF64X4(U8(1), sy, sy.AsZ(), sz)
+		VMULPS(Mem{Base: xl, Disp: 64 * i}, sz, sz)
+		VFMADD231PS(t, sz, acc)
+	}
+	Label("q4x2_loop2")
+	CMPQ(np, U8(2))
+	JL(LabelRef("q4x2_loop1"))
+	PREFETCHT0(Mem{Base: w, Disp: prefetchAhead})
+	pair(0, acc[0])
+	pair(1, acc[1])
+	ADDQ(U8(72), w)
+	ADDQ(U32(128), xq)
+	ADDQ(U32(128), xn)
+	ADDQ(U32(128), xl)
+	SUBQ(U8(2), np)
+	JMP(LabelRef("q4x2_loop2"))
+	Label("q4x2_loop1")
+	CMPQ(np, U8(1))
+	JL(LabelRef("q4x2_done"))
+	pair(0, acc[0])
+	Label("q4x2_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	s := hsumZ(acc[0])
+	VZEROUPPER()
+	Store(s, ReturnIndex(0))
+	RET()
+}
+
+// cvtF16AVX512: dst[i] = float32(half src[i]), n a multiple of 16.
+func cvtF16AVX512() {
+	TEXT("cvtF16AVX512", NOSPLIT, "func(dst *float32, src *uint16, n int)")
+	Doc("cvtF16AVX512 converts n IEEE halves to float32, n a multiple of 16.")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("cvtf16_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("cvtf16_done"))
+	z := ZMM()
+	VCVTPH2PS(Mem{Base: sp}, z)
+	VMOVUPS(z, Mem{Base: d})
+	ADDQ(U8(32), sp)
+	ADDQ(U8(64), d)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("cvtf16_loop"))
+	Label("cvtf16_done")
+	VZEROUPPER()
+	RET()
+}
+
+// cvtBF16AVX512: dst[i] = float32(bf16 src[i]), n a multiple of 16.
+func cvtBF16AVX512() {
+	TEXT("cvtBF16AVX512", NOSPLIT, "func(dst *float32, src *uint16, n int)")
+	Doc("cvtBF16AVX512 converts n bfloat16 values to float32, n a multiple of 16.")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	n := Load(Param("n"), GP64())
+	Label("cvtbf16_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("cvtbf16_done"))
+	z := ZMM()
+	VPMOVZXWD(Mem{Base: sp}, z)
+	VPSLLD(U8(16), z, z)
+	VMOVUPS(z, Mem{Base: d})
+	ADDQ(U8(32), sp)
+	ADDQ(U8(64), d)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("cvtbf16_loop"))
+	Label("cvtbf16_done")
+	VZEROUPPER()
+	RET()
+}
+
+// blockScale broadcasts the f16 at m to all 16 lanes of a ZMM as float32.
+func blockScale(m Mem) VecVirtual {
+	h := YMM()
+	VPBROADCASTW(m, h)
+	z := ZMM()
+	VCVTPH2PS(h, z)
+	return z
+}
+
+// dequantQ8_0AVX512: nb Q8_0 blocks to 32·nb float32.
+func dequantQ8_0AVX512() {
+	TEXT("dequantQ8_0AVX512", NOSPLIT, "func(dst *float32, src *byte, nb int)")
+	Doc("dequantQ8_0AVX512 dequantizes nb Q8_0 blocks to float32 (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	nb := Load(Param("nb"), GP64())
+	Label("dq8_loop")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("dq8_done"))
+	sc := blockScale(Mem{Base: sp})
+	for h := 0; h < 2; h++ {
+		z := ZMM()
+		VPMOVSXBD(Mem{Base: sp, Disp: 2 + 16*h}, z)
+		VCVTDQ2PS(z, z)
+		VMULPS(sc, z, z)
+		VMOVUPS(z, Mem{Base: d, Disp: 64 * h})
+	}
+	ADDQ(U8(34), sp)
+	ADDQ(U32(128), d)
+	DECQ(nb)
+	JMP(LabelRef("dq8_loop"))
+	Label("dq8_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dequantQ4_0AVX512: nb Q4_0 blocks to 32·nb float32: y = d·(q − 8).
+func dequantQ4_0AVX512() {
+	TEXT("dequantQ4_0AVX512", NOSPLIT, "func(dst *float32, src *byte, nb int)")
+	Doc("dequantQ4_0AVX512 dequantizes nb Q4_0 blocks to float32 (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	nb := Load(Param("nb"), GP64())
+	mask := ZMM()
+	m := GP32()
+	MOVL(U32(15), m)
+	VPBROADCASTD(m, mask)
+	eight := ZMM()
+	e := GP32()
+	MOVL(U32(0x41000000), e)
+	VPBROADCASTD(e, eight)
+	Label("dq4_loop")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("dq4_done"))
+	sc := blockScale(Mem{Base: sp})
+	off := ZMM()
+	VMULPS(eight, sc, off) // 8·d
+	q := ZMM()
+	VPMOVZXBD(Mem{Base: sp, Disp: 2}, q)
+	lo := ZMM()
+	VPANDD(mask, q, lo)
+	VPSRLD(U8(4), q, q)
+	VCVTDQ2PS(lo, lo)
+	VCVTDQ2PS(q, q)
+	VFMSUB213PS(off, sc, lo) // lo = lo·d − 8d
+	VFMSUB213PS(off, sc, q)
+	VMOVUPS(lo, Mem{Base: d})
+	VMOVUPS(q, Mem{Base: d, Disp: 64})
+	ADDQ(U8(18), sp)
+	ADDQ(U32(128), d)
+	DECQ(nb)
+	JMP(LabelRef("dq4_loop"))
+	Label("dq4_done")
+	VZEROUPPER()
+	RET()
+}
+
+// prefetchAhead is how far ahead (bytes) the streaming weight kernels
+// prefetch: one core needs many lines in flight to approach DRAM bandwidth.
+var prefetchAhead = 1024
 
 // gemmF32AVX512 is the prefill micro-kernel: a 4-row × 6-token tile of
 // c[i·ldc + r] += Σ_k w[r·ldw + k]·x[i·ldx + k], k a multiple of 16, in

@@ -1,0 +1,120 @@
+package model
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+
+	"github.com/gophi/gophi/tensor"
+)
+
+// Benchmarks of whole forward passes on Phi-3-mini shapes with random
+// weights held in memory (GOPHI_BENCH_LAYERS overrides the layer count,
+// default 32). They need several GB of memory:
+//
+//	go test -run X -bench 'Decode|Prefill' -benchtime 20x ./model
+
+type memSource map[string]Tensor
+
+func (m memSource) Tensor(name string) (Tensor, bool) { t, ok := m[name]; return t, ok }
+
+func phi3MiniConfig() *Config {
+	layers := 32
+	if s := os.Getenv("GOPHI_BENCH_LAYERS"); s != "" {
+		layers, _ = strconv.Atoi(s)
+	}
+	return &Config{Arch: "phi3", VocabSize: 32064, Hidden: 3072, Intermediate: 8192, Layers: layers,
+		Heads: 32, KVHeads: 32, HeadDim: 96, RotaryDim: 96, MaxPositions: 4096, OriginalMaxPositions: 4096,
+		RopeTheta: 10000, RMSNormEps: 1e-5, BOS: 1}
+}
+
+var benchModels sync.Map // DType -> *Model
+
+func randomModel(b *testing.B, typ tensor.DType) *Model {
+	if m, ok := benchModels.Load(typ); ok {
+		return m.(*Model)
+	}
+	c := phi3MiniConfig()
+	r := rand.New(rand.NewPCG(1, uint64(typ)))
+	src := memSource{}
+	for _, ts := range c.TensorShapes() {
+		t := typ
+		if len(ts.Shape) == 1 {
+			t = tensor.F32
+		}
+		n := 1
+		for _, d := range ts.Shape {
+			n *= d
+		}
+		nb, err := t.RowBytes(n)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data := make([]byte, nb)
+		scale := float32(1)
+		if len(ts.Shape) == 2 {
+			scale = float32(1 / math.Sqrt(float64(ts.Shape[1])))
+		}
+		tensor.RandomRow(t, r, data, scale)
+		src[ts.Name] = Tensor{Type: t, Shape: ts.Shape, Data: data}
+	}
+	m, err := New(c, src, tensor.NewPool(0))
+	if err != nil {
+		b.Fatal(err)
+	}
+	benchModels.Store(typ, m)
+	return m
+}
+
+func benchDecode(b *testing.B, typ tensor.DType) {
+	m := randomModel(b, typ)
+	s, err := m.NewSequence(512)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Eval(s, []int32{1, 2, 3, 4}, false); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if s.Len() >= 500 {
+			s.Truncate(4)
+		}
+		if _, err := m.Eval(s, []int32{int32(i % 30000)}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+func benchPrefill(b *testing.B, typ tensor.DType, n int) {
+	m := randomModel(b, typ)
+	s, err := m.NewSequence(n)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int32, n)
+	for i := range ids {
+		ids[i] = int32(i*7919) % 32000
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Truncate(0)
+		if _, err := m.Eval(s, ids, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
+}
+
+func BenchmarkDecodeQ4_0(b *testing.B)    { benchDecode(b, tensor.Q4_0) }
+func BenchmarkDecodeQ8_0(b *testing.B)    { benchDecode(b, tensor.Q8_0) }
+func BenchmarkDecodeF16(b *testing.B)     { benchDecode(b, tensor.F16) }
+func BenchmarkPrefill64Q4_0(b *testing.B) { benchPrefill(b, tensor.Q4_0, 64) }
+func BenchmarkPrefill64F16(b *testing.B)  { benchPrefill(b, tensor.F16, 64) }
+func BenchmarkPrefill512Q4_0(b *testing.B) { benchPrefill(b, tensor.Q4_0, 512) }
+func BenchmarkPrefill512F16(b *testing.B)  { benchPrefill(b, tensor.F16, 512) }
