@@ -75,8 +75,13 @@ func Axpy(y, x []float32, a float32) { kernels.Axpy(y, x, a) }
 // of rows and running the GEMM micro-kernel (compute-bound prefill).
 const gemmMinTokens = 4
 
-// panelRows is how many weight rows the GEMM path dequantizes at a time.
-const panelRows = 16
+// panelRows is how many weight rows the GEMM path handles at once and
+// kChunk how many columns of them it dequantizes and packs per step (32×256
+// floats = 32 KiB, which stays in L1 while every token of the batch passes).
+const (
+	panelRows = kernels.PanelRows
+	kChunk    = 256
+)
 
 // MatMul computes dst[i*w.Rows+r] = Σ_c w[r,c]·x[i*w.Cols+c] for the n
 // activation vectors packed in x (n×Cols), i.e. y = x·Wᵀ for a batch of n
@@ -129,25 +134,7 @@ type matmulTask struct {
 func (t *matmulTask) Run(worker, lo, hi int) {
 	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
 	if t.gemm {
-		// lo, hi count panels of panelRows rows.
-		for pn := lo; pn < hi; pn++ {
-			r0 := pn * panelRows
-			r1 := min(rows, r0+panelRows)
-			var panel []float32
-			if w.Type == F32 {
-				panel = f32View(w.Data[r0*w.rowBytes : r1*w.rowBytes])
-			} else {
-				panel = t.p.Scratch(worker, (r1-r0)*cols)
-				for r := r0; r < r1; r++ {
-					w.RowF32(r, panel[(r-r0)*cols:(r-r0+1)*cols])
-				}
-			}
-			// dst rows r0..r1 of every token: c = dst[r0:], ldc = rows.
-			for i := 0; i < n; i++ {
-				clear(t.dst[i*rows+r0 : i*rows+r1])
-			}
-			kernels.GemmF32(panel, cols, t.x, cols, cols, t.dst[r0:], rows, r1-r0, n)
-		}
+		t.runGemm(worker, lo, hi)
 		return
 	}
 	for r := lo; r < hi; r++ {
@@ -184,3 +171,48 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	}
 }
 
+
+// runGemm handles panels [lo, hi) of panelRows rows: for each chunk of
+// kChunk columns it dequantizes the panel's rows, packs them transposed and
+// runs the packed micro-kernel over every token of the batch.
+func (t *matmulTask) runGemm(worker, lo, hi int) {
+	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	kc0 := min(kChunk, cols)
+	if w.Type.BlockElems() > kc0 {
+		kc0 = w.Type.BlockElems()
+	}
+	// Scratch: unpacked rows, the packed panel, and a C tile for a partial
+	// last panel.
+	buf := t.p.Scratch(worker, 2*panelRows*kc0+n*panelRows)
+	rowsBuf := buf[:panelRows*kc0]
+	packed := buf[panelRows*kc0 : 2*panelRows*kc0]
+	ctile := buf[2*panelRows*kc0:]
+	be := w.Type.BlockElems()
+	bb := w.Type.BlockBytes()
+	for pn := lo; pn < hi; pn++ {
+		r0 := pn * panelRows
+		nr := min(panelRows, rows-r0)
+		c, ldc := t.dst[r0:], rows
+		if nr < panelRows {
+			c, ldc = ctile, panelRows
+		}
+		for k0 := 0; k0 < cols; k0 += kc0 {
+			kc := min(kc0, cols-k0)
+			off := k0 / be * bb
+			nbytes := kc / be * bb
+			for r := 0; r < nr; r++ {
+				row := w.Row(r0 + r)[off : off+nbytes]
+				if err := DequantizeRow(w.Type, row, rowsBuf[r*kc:(r+1)*kc]); err != nil {
+					panic(err) // unreachable: NewMatrix validated the type and size
+				}
+			}
+			kernels.Pack(packed, rowsBuf, kc, nr, kc)
+			kernels.GemmPacked(packed, kc, t.x[k0:], cols, c, ldc, n, k0 > 0)
+		}
+		if nr < panelRows {
+			for i := 0; i < n; i++ {
+				copy(t.dst[i*rows+r0:i*rows+r0+nr], ctile[i*panelRows:i*panelRows+nr])
+			}
+		}
+	}
+}

@@ -35,11 +35,13 @@ type impl struct {
 	// dotQ4_0x2 takes pair-arranged activations (Q8.PQ/PN/PL); optional.
 	dotQ4_0x2 func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 	gemm      func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
-	cvtF16    func(dst *float32, src *uint16, n int)
-	cvtBF16   func(dst *float32, src *uint16, n int)
-	deqQ8_0   func(dst *float32, src *byte, nb int)
-	deqQ4_0   func(dst *float32, src *byte, nb int)
-	width     int // elements per vector step of the float kernels (16, 8, 1)
+	// gemmPacked[t] handles t tokens (t in 12, 8, 4, 2, 1); nil: generic.
+	gemmPacked map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int)
+	cvtF16     func(dst *float32, src *uint16, n int)
+	cvtBF16    func(dst *float32, src *uint16, n int)
+	deqQ8_0    func(dst *float32, src *byte, nb int)
+	deqQ4_0    func(dst *float32, src *byte, nb int)
+	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (
@@ -348,4 +350,53 @@ func DequantQ4_0(dst []float32, src []byte) {
 		f = dequantQ4_0Generic
 	}
 	f(f32p(dst), unsafe.SliceData(src), nb)
+}
+
+// PanelRows is the number of weight rows GemmPacked handles at once.
+const PanelRows = 32
+
+// Pack stores rows×kc floats of src (row stride ld) transposed into dst as
+// kc groups of PanelRows floats (dst[k·32 + r] = src[r·ld + k]); rows
+// beyond rows (up to 32) are zero.
+func Pack(dst []float32, src []float32, ld, rows, kc int) {
+	_ = dst[kc*PanelRows-1]
+	if rows < PanelRows {
+		clear(dst[:kc*PanelRows])
+	}
+	for r := 0; r < rows; r++ {
+		row := src[r*ld : r*ld+kc]
+		for k, v := range row {
+			dst[k*PanelRows+r] = v
+		}
+	}
+}
+
+// GemmPacked computes, for a panel of 32 weight rows packed by Pack over kc
+// values of k, c[i·ldc + r] (+)= Σ_k w[k·32+r]·x[i·ldx + k] for r < 32 and
+// i < toks; add selects accumulation into c instead of overwriting it.
+func GemmPacked(w []float32, kc int, x []float32, ldx int, c []float32, ldc, toks int, add bool) {
+	if toks <= 0 || kc <= 0 {
+		return
+	}
+	_ = w[kc*PanelRows-1]
+	_ = x[(toks-1)*ldx+kc-1]
+	_ = c[(toks-1)*ldc+PanelRows-1]
+	a := 0
+	if add {
+		a = 1
+	}
+	i := 0
+	for _, t := range []int{12, 8, 4, 2, 1} {
+		f := current.gemmPacked[t]
+		if f == nil {
+			f = gemmPackedGeneric
+		}
+		for ; toks-i >= t; i += t {
+			if current.gemmPacked[t] == nil {
+				gemmPackedGo(w, kc, x[i*ldx:], ldx, c[i*ldc:], ldc, t, add)
+				continue
+			}
+			f(&w[0], &x[i*ldx], ldx, kc, &c[i*ldc], ldc, a)
+		}
+	}
 }

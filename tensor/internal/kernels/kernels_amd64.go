@@ -34,6 +34,9 @@ func init() {
 			deqQ4_0:   dequantQ4_0AVX512,
 			width:     16,
 		}
+		tiers[TierAVX512].gemmPacked = map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int){
+			12: gemmPacked12AVX512, 8: gemmPacked8AVX512, 4: gemmPacked4AVX512, 2: gemmPacked2AVX512, 1: gemmPacked1AVX512,
+		}
 		best = TierAVX512
 	}
 	current, curTier = tiers[best], best

@@ -151,3 +151,27 @@ func dequantQ4_0Generic(dst *float32, src *byte, nb int) {
 		}
 	}
 }
+
+func gemmPackedGeneric(w, x *float32, ldx, kc int, c *float32, ldc, add int) {
+	panic("kernels: no packed GEMM kernel") // GemmPacked calls gemmPackedGo instead
+}
+
+// gemmPackedGo is the generic packed GEMM: t tokens × 32 rows.
+func gemmPackedGo(w []float32, kc int, x []float32, ldx int, c []float32, ldc, t int, add bool) {
+	var acc [PanelRows]float32
+	for i := 0; i < t; i++ {
+		if add {
+			copy(acc[:], c[i*ldc:i*ldc+PanelRows])
+		} else {
+			acc = [PanelRows]float32{}
+		}
+		xr := x[i*ldx : i*ldx+kc]
+		for k, xv := range xr {
+			wr := w[k*PanelRows : (k+1)*PanelRows]
+			for r := range acc {
+				acc[r] += wr[r] * xv
+			}
+		}
+		copy(c[i*ldc:i*ldc+PanelRows], acc[:])
+	}
+}

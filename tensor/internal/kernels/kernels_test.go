@@ -271,3 +271,54 @@ func TestDequant(t *testing.T) {
 		}
 	})
 }
+
+func TestGemmPacked(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	forTiers(t, func(t *testing.T) {
+		for _, s := range [][3]int{{32, 12, 16}, {32, 25, 256}, {7, 3, 33}, {32, 1, 1}, {20, 13, 100}} {
+			rows, toks, kc := s[0], s[1], s[2]
+			ld, ldx, ldc := kc+1, kc+3, PanelRows+5
+			src := randF32(r, rows*ld)
+			x := randF32(r, toks*ldx)
+			packed := make([]float32, kc*PanelRows)
+			Pack(packed, src, ld, rows, kc)
+			for _, add := range []bool{false, true} {
+				c := randF32(r, toks*ldc)
+				want := append([]float32(nil), c...)
+				for i := 0; i < toks; i++ {
+					for j := 0; j < PanelRows; j++ {
+						var acc float64
+						if j < rows {
+							for k := 0; k < kc; k++ {
+								acc += float64(src[j*ld+k]) * float64(x[i*ldx+k])
+							}
+						}
+						if add {
+							acc += float64(want[i*ldc+j])
+						}
+						want[i*ldc+j] = float32(acc)
+					}
+				}
+				GemmPacked(packed, kc, x, ldx, c, ldc, toks, add)
+				for i := 0; i < toks; i++ {
+					for j := 0; j < PanelRows; j++ {
+						if !close(c[i*ldc+j], want[i*ldc+j], float64(kc)) {
+							t.Fatalf("%v add=%v [%d,%d]: %g, want %g", s, add, i, j, c[i*ldc+j], want[i*ldc+j])
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkGemmPacked(b *testing.B) {
+	r := rand.New(rand.NewPCG(9, 9))
+	const toks, kc = 120, 256
+	w, x, c := randF32(r, kc*PanelRows), randF32(r, toks*kc), make([]float32, toks*PanelRows)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		GemmPacked(w, kc, x, kc, c, PanelRows, toks, true)
+	}
+	b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+}

@@ -28,6 +28,21 @@ func dotQ4_0x2VNNI(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 // gemmF32AVX512 adds a 4×6 tile of w·xᵀ into c (AVX-512F); k is a multiple of 16 and strides are in elements.
 func gemmF32AVX512(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
 
+// gemmPacked12AVX512 adds (or stores) a 32×12 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
+func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked8AVX512 adds (or stores) a 32×8 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
+func gemmPacked8AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked4AVX512 adds (or stores) a 32×4 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
+func gemmPacked4AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked2AVX512 adds (or stores) a 32×2 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
+func gemmPacked2AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked1AVX512 adds (or stores) a 32×1 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
+func gemmPacked1AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
 // cvtF16AVX512 converts n IEEE halves to float32, n a multiple of 16.
 func cvtF16AVX512(dst *float32, src *uint16, n int)
 

@@ -28,6 +28,9 @@ func main() {
 	dotQ4_0VNNI()
 	dotQ4_0x2VNNI()
 	gemmF32AVX512()
+	for _, t := range gemmTokenTiles {
+		gemmPackedAVX512(t)
+	}
 	cvtF16AVX512()
 	cvtBF16AVX512()
 	dequantQ8_0AVX512()
@@ -554,6 +557,113 @@ func dequantQ4_0AVX512() {
 	DECQ(nb)
 	JMP(LabelRef("dq4_loop"))
 	Label("dq4_done")
+	VZEROUPPER()
+	RET()
+}
+
+// gemmTokenTiles are the token counts the packed GEMM kernel is generated
+// for; a batch is covered by the largest first.
+var gemmTokenTiles = []int{12, 8, 4, 2, 1}
+
+// gemmPackedAVX512 is the prefill micro-kernel in outer-product form: a
+// 32-row × T-token tile of C (c[i·ldc + r], r < 32) += Σ_k W[k][r]·x[i·ldx+k]
+// over kc values of k, with W packed as kc rows of 32 floats (two ZMM) and
+// each activation broadcast from memory. The accumulators are the C tile
+// itself, so no horizontal sums are needed; add selects c += (1) or c = (0).
+func gemmPackedAVX512(T int) {
+	name := fmt.Sprintf("gemmPacked%dAVX512", T)
+	TEXT(name, NOSPLIT, "func(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)")
+	Doc(fmt.Sprintf("%s adds (or stores) a 32×%d tile of packed-W·xᵀ into c (AVX-512F); strides in elements.", name, T))
+	wp := Load(Param("w"), GP64())
+	xp := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	kc := Load(Param("kc"), GP64())
+	SHLQ(U8(2), ldx)
+	// Token i lives at base[i/3] + (i%3)·ldx.
+	nb := (T + 2) / 3
+	bases := []Register{xp}
+	for b := 1; b < nb; b++ {
+		r := GP64()
+		LEAQ(Mem{Base: bases[b-1], Index: ldx, Scale: 2}, r)
+		ADDQ(ldx, r)
+		bases = append(bases, r)
+	}
+	tok := func(i int, disp int) Mem {
+		b := bases[i/3]
+		switch i % 3 {
+		case 0:
+			return Mem{Base: b, Disp: disp}
+		case 1:
+			return Mem{Base: b, Index: ldx, Scale: 1, Disp: disp}
+		}
+		return Mem{Base: b, Index: ldx, Scale: 2, Disp: disp}
+	}
+	acc := make([][2]VecVirtual, T)
+	for i := range acc {
+		for h := 0; h < 2; h++ {
+			acc[i][h] = ZMM()
+			VXORPS(acc[i][h], acc[i][h], acc[i][h])
+		}
+	}
+	const unroll = 4
+	step := func(u int) {
+		w0, w1 := ZMM(), ZMM()
+		VMOVUPS(Mem{Base: wp, Disp: 128 * u}, w0)
+		VMOVUPS(Mem{Base: wp, Disp: 128*u + 64}, w1)
+		for i := 0; i < T; i++ {
+			xb := ZMM()
+			VBROADCASTSS(tok(i, 4*u), xb)
+			VFMADD231PS(xb, w0, acc[i][0])
+			VFMADD231PS(xb, w1, acc[i][1])
+		}
+	}
+	lbl := func(s string) string { return fmt.Sprintf("gp%d_%s", T, s) }
+	Label(lbl("loop4"))
+	CMPQ(kc, U8(unroll))
+	JL(LabelRef(lbl("loop1")))
+	for u := 0; u < unroll; u++ {
+		step(u)
+	}
+	ADDQ(U32(128*unroll), wp)
+	for _, b := range bases {
+		ADDQ(U8(4*unroll), b)
+	}
+	SUBQ(U8(unroll), kc)
+	JMP(LabelRef(lbl("loop4")))
+	Label(lbl("loop1"))
+	CMPQ(kc, U8(1))
+	JL(LabelRef(lbl("store")))
+	step(0)
+	ADDQ(U8(128), wp)
+	for _, b := range bases {
+		ADDQ(U8(4), b)
+	}
+	DECQ(kc)
+	JMP(LabelRef(lbl("loop1")))
+	Label(lbl("store"))
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	add := Load(Param("add"), GP64())
+	TESTQ(add, add)
+	JZ(LabelRef(lbl("overwrite")))
+	cp2 := GP64()
+	MOVQ(cp, cp2)
+	for i := 0; i < T; i++ {
+		VADDPS(Mem{Base: cp2}, acc[i][0], acc[i][0])
+		VADDPS(Mem{Base: cp2, Disp: 64}, acc[i][1], acc[i][1])
+		if i < T-1 {
+			ADDQ(ldc, cp2)
+		}
+	}
+	Label(lbl("overwrite"))
+	for i := 0; i < T; i++ {
+		VMOVUPS(acc[i][0], Mem{Base: cp})
+		VMOVUPS(acc[i][1], Mem{Base: cp, Disp: 64})
+		if i < T-1 {
+			ADDQ(ldc, cp)
+		}
+	}
 	VZEROUPPER()
 	RET()
 }
