@@ -5,7 +5,9 @@ package convert
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -55,16 +57,43 @@ func FileType(t tensor.DType) uint32 {
 	return 0
 }
 
-// HFToGGUF converts the Hugging Face model folder dir to a GGUF file at out.
-func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
-	switch opts.Type {
-	case tensor.F32, tensor.F16, tensor.BF16, tensor.Q8_0, tensor.Q4_0:
-	default:
-		return fmt.Errorf("convert: type %s is not supported (use F32, F16, BF16, Q8_0 or Q4_0)", opts.Type)
-	}
+// Tensor is one tensor to be written to a GGUF file.
+type Tensor struct {
+	// Name is the GGUF name, such as "blk.0.attn_qkv.weight".
+	Name string
+	// Type is the type of Data.
+	Type tensor.DType
+	// Dims are GGUF's dimensions, innermost first: {cols, rows} for a
+	// matrix.
+	Dims []uint64
+	// Data is the tensor's bytes, possibly a slice of a mapped file.
+	Data []byte
+}
+
+// Source is a Hugging Face Phi-3 folder opened for conversion: its config,
+// tokenizer and weights under their GGUF names. Close releases the
+// weights' mapping.
+type Source struct {
+	// Dir is the folder.
+	Dir string
+	// Config is the folder's config.json.
+	Config *model.Config
+	// Tokenizer is nil when the folder has no tokenizer.json.
+	Tokenizer *tokenizer.Tokenizer
+	// Tensors lists every weight in the order the converter writes them
+	// (Config.TensorShapes), then LongRoPE's F32 factor tensors if any.
+	Tensors []Tensor
+
+	ck *safetensors.Checkpoint
+}
+
+// Open opens the Hugging Face model folder dir for conversion, checking
+// that every weight the model needs is present with its shape. warn, when
+// not nil, receives warnings (such as a missing tokenizer).
+func Open(dir string, warn func(msg string)) (*Source, error) {
 	cfg, err := model.LoadConfig(dir)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// A folder without tokenizer.json (such as a bare test checkpoint)
 	// converts without a vocabulary: gophi runs it on token ids, but
@@ -72,76 +101,108 @@ func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
 	var tok *tokenizer.Tokenizer
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
 		if tok, err = tokenizer.LoadDir(dir); err != nil {
-			return fmt.Errorf("convert: %w", err)
+			return nil, fmt.Errorf("convert: %w", err)
 		}
-	} else if opts.Warn != nil {
-		opts.Warn(fmt.Sprintf("%s has no tokenizer.json; the GGUF file will have no vocabulary", dir))
+	} else if warn != nil {
+		warn(fmt.Sprintf("%s has no tokenizer.json; the GGUF file will have no vocabulary", dir))
 	}
 	ck, err := safetensors.OpenDir(dir, safetensors.OpenOptions{})
 	if err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	s := &Source{Dir: dir, Config: cfg, Tokenizer: tok, ck: ck}
+	for _, ts := range cfg.TensorShapes() {
+		t, ok := ck.Tensor(ts.Name)
+		if !ok {
+			ck.Close()
+			return nil, fmt.Errorf("convert: %s: tensor %q is missing", dir, ts.Name)
+		}
+		if !equalShape(t.Shape, ts.Shape) {
+			ck.Close()
+			return nil, fmt.Errorf("convert: %s: tensor %q has shape %v, want %v", dir, ts.Name, t.Shape, ts.Shape)
+		}
+		gname, _ := model.GGUFName(ts.Name)
+		s.Tensors = append(s.Tensors, Tensor{Name: gname, Type: t.DType, Dims: ggufDims(ts.Shape), Data: t.Data})
+	}
+	s.Tensors = append(s.Tensors, RopeFactorTensors(cfg)...)
+	return s, nil
+}
+
+// Close releases the folder's weights; the Tensors' data must not be used
+// afterwards.
+func (s *Source) Close() error {
+	if err := s.ck.Close(); err != nil {
 		return fmt.Errorf("convert: %w", err)
 	}
-	defer ck.Close()
+	return nil
+}
+
+// RopeFactorTensors returns LongRoPE's factor tensors
+// (rope_factors_long.weight, rope_factors_short.weight; F32, RotaryDim/2
+// entries) for a config with LongRoPE, or nil.
+func RopeFactorTensors(c *model.Config) []Tensor {
+	r := c.Rope
+	if r == nil {
+		return nil
+	}
+	var out []Tensor
+	for _, f := range []struct {
+		name string
+		v    []float64
+	}{{model.GGUFRopeFactorsLong, r.LongFactor}, {model.GGUFRopeFactorsShort, r.ShortFactor}} {
+		data := make([]byte, 4*len(f.v))
+		for i, x := range f.v {
+			binary.LittleEndian.PutUint32(data[4*i:], math.Float32bits(float32(x)))
+		}
+		out = append(out, Tensor{Name: f.name, Type: tensor.F32, Dims: []uint64{uint64(len(f.v))}, Data: data})
+	}
+	return out
+}
+
+// HFToGGUF converts the Hugging Face model folder dir to a GGUF file at out.
+func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
+	switch opts.Type {
+	case tensor.F32, tensor.F16, tensor.BF16, tensor.Q8_0, tensor.Q4_0:
+	default:
+		return fmt.Errorf("convert: type %s is not supported (use F32, F16, BF16, Q8_0 or Q4_0)", opts.Type)
+	}
+	src, err := Open(dir, opts.Warn)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
 	name := opts.Name
 	if name == "" {
 		name = filepath.Base(filepath.Clean(dir))
 	}
-	kv := &kvWriter{w: gguf.NewWriter()}
-	writeMetadata(kv, cfg, name, opts.Type)
-	if tok != nil {
-		writeVocab(kv, tok, cfg.VocabSize)
+	w := gguf.NewWriter()
+	if err := WriteMetadata(w, src.Config, name, FileType(opts.Type), opts.Type.Quantized()); err != nil {
+		return err
 	}
-	if kv.err != nil {
-		return fmt.Errorf("convert: %w", kv.err)
+	if src.Tokenizer != nil {
+		if err := WriteVocab(w, src.Tokenizer, src.Config.VocabSize); err != nil {
+			return err
+		}
 	}
-	w := kv.w
-
-	shapes := cfg.TensorShapes()
-	for i, ts := range shapes {
+	for i, t := range src.Tensors {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t, ok := ck.Tensor(ts.Name)
-		if !ok {
-			return fmt.Errorf("convert: %s: tensor %q is missing", dir, ts.Name)
-		}
-		if !equalShape(t.Shape, ts.Shape) {
-			return fmt.Errorf("convert: %s: tensor %q has shape %v, want %v", dir, ts.Name, t.Shape, ts.Shape)
-		}
 		typ := opts.Type
-		if len(ts.Shape) == 1 {
+		if len(t.Dims) == 1 {
 			typ = tensor.F32
-		} else if _, err := typ.RowBytes(ts.Shape[1]); err != nil {
+		} else if _, err := typ.RowBytes(int(t.Dims[0])); err != nil {
 			typ = tensor.F16
 		}
-		data, err := recode(t.DType, t.Data, typ, ts.Shape)
+		data, err := recode(t.Type, t.Data, typ, t.Dims)
 		if err != nil {
-			return fmt.Errorf("convert: tensor %q: %w", ts.Name, err)
+			return fmt.Errorf("convert: tensor %q: %w", t.Name, err)
 		}
-		gname, _ := model.GGUFName(ts.Name)
-		if err := w.AddTensor(gname, typ, ggufDims(ts.Shape), data); err != nil {
+		if err := w.AddTensor(t.Name, typ, t.Dims, data); err != nil {
 			return fmt.Errorf("convert: %w", err)
 		}
 		if opts.Progress != nil {
-			opts.Progress(i+1, len(shapes), ts.Name)
-		}
-	}
-	if r := cfg.Rope; r != nil {
-		for _, f := range []struct {
-			name string
-			v    []float64
-		}{{model.GGUFRopeFactorsLong, r.LongFactor}, {model.GGUFRopeFactorsShort, r.ShortFactor}} {
-			row := make([]float32, len(f.v))
-			for i, x := range f.v {
-				row[i] = float32(x)
-			}
-			data := make([]byte, 4*len(row))
-			if err := tensor.QuantizeRow(tensor.F32, row, data); err != nil {
-				return err
-			}
-			if err := w.AddTensor(f.name, tensor.F32, []uint64{uint64(len(row))}, data); err != nil {
-				return fmt.Errorf("convert: %w", err)
-			}
+			opts.Progress(i+1, len(src.Tensors), t.Name)
 		}
 	}
 	if err := w.WriteFile(out); err != nil {
@@ -150,11 +211,36 @@ func HFToGGUF(ctx context.Context, dir, out string, opts Options) error {
 	return nil
 }
 
-func writeMetadata(w *kvWriter, c *model.Config, name string, typ tensor.DType) {
+// WriteMetadata sets the general.* and phi3.* metadata llama.cpp's
+// converter writes for c: name goes into general.name, fileType into
+// general.file_type, and general.quantization_version (2) is set when
+// quantized.
+func WriteMetadata(w *gguf.Writer, c *model.Config, name string, fileType uint32, quantized bool) error {
+	kv := &kvWriter{w: w}
+	writeMetadata(kv, c, name, fileType, quantized)
+	if kv.err != nil {
+		return fmt.Errorf("convert: %w", kv.err)
+	}
+	return nil
+}
+
+// WriteVocab sets the tokenizer.* metadata for tok as llama.cpp's
+// converter does for Phi-3 (a "llama" vocabulary padded to vocabSize
+// entries, special ids, chat template).
+func WriteVocab(w *gguf.Writer, tok *tokenizer.Tokenizer, vocabSize int) error {
+	kv := &kvWriter{w: w}
+	writeVocab(kv, tok, vocabSize)
+	if kv.err != nil {
+		return fmt.Errorf("convert: %w", kv.err)
+	}
+	return nil
+}
+
+func writeMetadata(w *kvWriter, c *model.Config, name string, fileType uint32, quantized bool) {
 	w.SetKV("general.architecture", "phi3")
 	w.SetKV("general.name", name)
-	w.SetKV("general.file_type", FileType(typ))
-	if typ.Quantized() {
+	w.SetKV("general.file_type", fileType)
+	if quantized {
 		w.SetKV("general.quantization_version", uint32(2))
 	}
 	w.SetKV("phi3.context_length", uint32(c.MaxPositions))
@@ -216,11 +302,11 @@ func (k *kvWriter) SetKV(key string, v any) {
 }
 
 // recode converts a tensor's raw data from one type to another, row by row.
-func recode(from tensor.DType, src []byte, to tensor.DType, shape []int) ([]byte, error) {
-	cols := shape[len(shape)-1]
+func recode(from tensor.DType, src []byte, to tensor.DType, dims []uint64) ([]byte, error) {
+	cols := int(dims[0])
 	rows := 1
-	for _, d := range shape[:len(shape)-1] {
-		rows *= d
+	for _, d := range dims[1:] {
+		rows *= int(d)
 	}
 	inRow, err := from.RowBytes(cols)
 	if err != nil {

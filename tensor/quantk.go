@@ -106,17 +106,17 @@ func quantizeQ5_1(x []float32, blk []byte) {
 	binary.LittleEndian.PutUint32(blk[4:], qh)
 }
 
-// makeQKX2 finds a scale and a minimum for x (n values) with levels
+// makeQKX2 finds a scale and a minimum for the 32 values x with levels
 // 0..nmax, minimising the weighted squared error: it starts from the
 // min/max fit and tries nstep+1 slightly different scales, refitting scale
 // and min by weighted least squares for each level assignment (llama.cpp's
-// make_qkx2_quants with use_mad = false). It stores the levels in l (laux
-// is scratch) and returns the scale and the negated minimum.
-func makeQKX2(n, nmax int, x, weights []float32, l, laux []uint8, rmin, rdelta float32, nstep int) (scale, negMin float32) {
+// make_qkx2_quants with n = 32 and use_mad = false). It stores the levels
+// in l and returns the scale and the negated minimum.
+func makeQKX2(nmax int, x, weights *[32]float32, l *[32]uint8, rmin, rdelta float32, nstep int) (scale, negMin float32) {
 	lo, hi := x[0], x[0]
 	sumW := weights[0]
 	sumX := sumW * x[0]
-	for i := 1; i < n; i++ {
+	for i := 1; i < 32; i++ {
 		if x[i] < lo {
 			lo = x[i]
 		}
@@ -131,27 +131,27 @@ func makeQKX2(n, nmax int, x, weights []float32, l, laux []uint8, rmin, rdelta f
 		lo = 0
 	}
 	if hi == lo {
-		clear(l[:n])
+		*l = [32]uint8{}
 		return 0, -lo
 	}
 	iscale := float32(nmax) / (hi - lo)
 	scale = 1 / iscale
 	var bestErr float32
-	for i := 0; i < n; i++ {
+	for i := range x {
 		q := min(nmax, max(0, nearestInt(iscale*(x[i]-lo))))
 		l[i] = uint8(q)
 		diff := float32(scale*float32(q)) + lo - x[i]
 		diff = diff * diff
 		bestErr += float32(weights[i] * diff)
 	}
+	var laux [32]uint8
 	for is := 0; is <= nstep; is++ {
 		iscale = (rmin + float32(rdelta*float32(is)) + float32(nmax)) / (hi - lo)
 		var sumL, sumL2, sumXL float32
-		for i := 0; i < n; i++ {
+		for i := range x {
 			q := min(nmax, max(0, nearestInt(iscale*(x[i]-lo))))
 			laux[i] = uint8(q)
-			w := weights[i]
-			wl := w * float32(q)
+			wl := weights[i] * float32(q)
 			sumL += wl
 			sumL2 += float32(wl * float32(q))
 			sumXL += float32(wl * x[i])
@@ -165,13 +165,13 @@ func makeQKX2(n, nmax int, x, weights []float32, l, laux []uint8, rmin, rdelta f
 				thisScale = sumXL / sumL2
 			}
 			var curErr float32
-			for i := 0; i < n; i++ {
+			for i := range x {
 				diff := float32(thisScale*float32(laux[i])) + thisMin - x[i]
 				diff = diff * diff
 				curErr += float32(weights[i] * diff)
 			}
 			if curErr < bestErr {
-				copy(l[:n], laux[:n])
+				*l = laux
 				bestErr = curErr
 				scale = thisScale
 				lo = thisMin
@@ -238,7 +238,6 @@ func makeQX(n, nmax int, x []float32, l []uint8) float32 {
 func quantizeQ45K(x []float32, blk []byte, nmax int) {
 	var (
 		l       [256]uint8
-		laux    [32]uint8
 		weights [32]float32
 		scales  [8]float32
 		mins    [8]float32
@@ -254,10 +253,11 @@ func quantizeQ45K(x []float32, blk []byte, nmax int) {
 		for i, v := range xs {
 			weights[i] = avX + abs32(v)
 		}
+		lj := (*[32]uint8)(l[32*j:])
 		if nmax == 15 {
-			scales[j], mins[j] = makeQKX2(32, 15, xs, weights[:], l[32*j:], laux[:], -1, 0.1, 20)
+			scales[j], mins[j] = makeQKX2(15, (*[32]float32)(xs), &weights, lj, -1, 0.1, 20)
 		} else {
-			scales[j], mins[j] = makeQKX2(32, 31, xs, weights[:], l[32*j:], laux[:], -0.5, 0.1, 15)
+			scales[j], mins[j] = makeQKX2(31, (*[32]float32)(xs), &weights, lj, -0.5, 0.1, 15)
 		}
 		if scales[j] > maxScale {
 			maxScale = scales[j]

@@ -3,6 +3,9 @@
 //	gophi run [flags] MODEL [PROMPT]   chat, or answer one prompt
 //	gophi show MODEL                   describe a model
 //	gophi convert [flags] IN OUT       Hugging Face folder -> GGUF
+//	gophi quantize [flags] IN OUT      GGUF or folder -> quantized GGUF
+//	gophi create --random [flags] OUT  synthetic model with random weights
+//	gophi bench [flags] MODEL          measure speed, like llama-bench
 //
 // MODEL is a Hugging Face model folder (config.json, *.safetensors,
 // tokenizer.json) or a .gguf file. Flags go before the positional arguments.
@@ -26,6 +29,9 @@ Usage:
   gophi run [flags] MODEL [PROMPT]   chat with a model, or answer PROMPT (or stdin) once
   gophi show MODEL                   print a model's architecture, size, tensor types and chat template
   gophi convert [flags] IN OUT       convert a Hugging Face folder to a GGUF file
+  gophi quantize [flags] IN OUT      quantize a GGUF file or folder (Q4_K_M, Q8_0, ...) as llama-quantize does
+  gophi create --random [flags] OUT  write a model of a real shape with random weights, for benchmarks
+  gophi bench [flags] MODEL          measure prompt and generation speed, like llama-bench
   gophi version                      print gophi's version
 
 MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
@@ -61,6 +67,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdShow(args[1:], stdout, stderr)
 	case "convert":
 		return cmdConvert(ctx, args[1:], stdout, stderr)
+	case "quantize":
+		return cmdQuantize(ctx, args[1:], stdout, stderr)
+	case "create":
+		return cmdCreate(ctx, args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "gophi version", version)
 		return nil

@@ -16,6 +16,7 @@ import (
 // Writer builds a GGUF version 3 file from metadata and tensors. Add
 // everything, then call WriteFile or WriteTo. Values and tensor data are
 // retained, not copied: they must not change until the file is written.
+// Tensors added with AddTensorFunc are produced during the write instead.
 type Writer struct {
 	keys    []string
 	kv      map[string]any
@@ -23,12 +24,15 @@ type Writer struct {
 	names   map[string]bool
 }
 
-// wtensor is a tensor waiting to be written.
+// wtensor is a tensor waiting to be written: its data, or for a lazy
+// tensor its size and the function that writes it.
 type wtensor struct {
-	name string
-	typ  tensor.DType
-	dims []uint64
-	data []byte
+	name  string
+	typ   tensor.DType
+	dims  []uint64
+	data  []byte
+	size  uint64
+	write func(io.Writer) error
 }
 
 // NewWriter returns an empty Writer.
@@ -114,6 +118,46 @@ func checkValue(v any, depth int) error {
 // size for typ and is retained, not copied, so it may be a slice of a
 // mapped file.
 func (w *Writer) AddTensor(name string, typ tensor.DType, dims []uint64, data []byte) error {
+	if err := w.checkTensor(name, typ, dims); err != nil {
+		return err
+	}
+	size, err := tensorBytes(typ, dims)
+	if err != nil {
+		return fmt.Errorf("gguf: tensor %s: %w", quote(name), err)
+	}
+	if uint64(len(data)) != size {
+		return fmt.Errorf("gguf: tensor %s: data is %d bytes, %s %v needs %d", quote(name), len(data), typ, dims, size)
+	}
+	w.names[name] = true
+	w.tensors = append(w.tensors, &wtensor{name: name, typ: typ, dims: append([]uint64(nil), dims...), data: data, size: size})
+	return nil
+}
+
+// AddTensorFunc adds a tensor whose data is produced while the file is
+// written, so that a large file can be generated or converted without
+// holding all of its data in memory. write is called once, in tensor
+// order, and must write exactly the tensor's size in bytes for typ and
+// dims (see tensor.DType.Bytes) to its argument; an error it returns, or a
+// wrong byte count, aborts the write and is returned by WriteTo or
+// WriteFile.
+func (w *Writer) AddTensorFunc(name string, typ tensor.DType, dims []uint64, write func(io.Writer) error) error {
+	if write == nil {
+		return fmt.Errorf("gguf: tensor %s: nil write function", quote(name))
+	}
+	if err := w.checkTensor(name, typ, dims); err != nil {
+		return err
+	}
+	size, err := tensorBytes(typ, dims)
+	if err != nil {
+		return fmt.Errorf("gguf: tensor %s: %w", quote(name), err)
+	}
+	w.names[name] = true
+	w.tensors = append(w.tensors, &wtensor{name: name, typ: typ, dims: append([]uint64(nil), dims...), size: size, write: write})
+	return nil
+}
+
+// checkTensor checks a new tensor's name, dimension count and type.
+func (w *Writer) checkTensor(name string, typ tensor.DType, dims []uint64) error {
 	switch {
 	case name == "" || len(name) > MaxTensorNameLen:
 		return fmt.Errorf("gguf: tensor name %s: must be 1 to %d bytes", quote(name), MaxTensorNameLen)
@@ -124,15 +168,6 @@ func (w *Writer) AddTensor(name string, typ tensor.DType, dims []uint64, data []
 	case !typ.Known():
 		return fmt.Errorf("gguf: tensor %s: unknown ggml type %d", quote(name), uint32(typ))
 	}
-	size, err := tensorBytes(typ, dims)
-	if err != nil {
-		return fmt.Errorf("gguf: tensor %s: %w", quote(name), err)
-	}
-	if uint64(len(data)) != size {
-		return fmt.Errorf("gguf: tensor %s: data is %d bytes, %s %v needs %d", quote(name), len(data), typ, dims, size)
-	}
-	w.names[name] = true
-	w.tensors = append(w.tensors, &wtensor{name: name, typ: typ, dims: append([]uint64(nil), dims...), data: data})
 	return nil
 }
 
@@ -172,11 +207,20 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 		}
 		e.u32(uint32(t.typ))
 		e.u64(off)
-		off = alignUp(off+uint64(len(t.data)), align)
+		off = alignUp(off+t.size, align)
 	}
 	e.pad(align)
 	for _, t := range w.tensors {
-		e.bytes(t.data)
+		if t.write == nil {
+			e.bytes(t.data)
+		} else if e.err == nil {
+			lw := &lazyWriter{e: e}
+			if err := t.write(lw); err != nil {
+				e.err = fmt.Errorf("tensor %s: %w", quote(t.name), err)
+			} else if e.err == nil && lw.n != t.size {
+				e.err = fmt.Errorf("tensor %s: data function wrote %d bytes, %s %v needs %d", quote(t.name), lw.n, t.typ, t.dims, t.size)
+			}
+		}
 		e.pad(align)
 	}
 	if e.err == nil {
@@ -222,6 +266,25 @@ func (w *Writer) WriteFile(path string) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// lazyWriter is what a lazy tensor's function writes to: the encoder,
+// counting bytes and refusing more once the encoder has failed.
+type lazyWriter struct {
+	e *encoder
+	n uint64
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if l.e.err != nil {
+		return 0, l.e.err
+	}
+	l.e.bytes(p)
+	if l.e.err != nil {
+		return 0, l.e.err
+	}
+	l.n += uint64(len(p))
+	return len(p), nil
 }
 
 // countWriter counts the bytes written through it.

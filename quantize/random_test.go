@@ -1,0 +1,168 @@
+package quantize
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gophi/gophi/model"
+	"github.com/gophi/gophi/tensor"
+)
+
+// TestWriteRandomTiny writes the "tiny" shape in every file type, loads it
+// and runs one forward pass: the logits must be finite and not all equal,
+// and every tensor must have the type TensorTypeFor gives.
+func TestWriteRandomTiny(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := ShapeConfig("tiny")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ft := range FileTypes() {
+		out := filepath.Join(dir, "tiny-"+ft.String()+".gguf")
+		n := 0
+		err := WriteRandomWith(context.Background(), out, RandomOptions{
+			Shape: "tiny", Type: ft, Seed: 7,
+			Progress: func(done, total int, name string) { n = done },
+			Warn:     func(msg string) { t.Error(msg) },
+		})
+		if err != nil {
+			t.Fatalf("%v: %v", ft, err)
+		}
+		if n != len(cfg.TensorShapes()) {
+			t.Errorf("%v: progress reached %d", ft, n)
+		}
+		f := openGGUF(t, out)
+		for _, ti := range f.Tensors {
+			if want := TensorTypeFor(ft, ti.Name, ti.Dims, cfg.Layers, false); ti.Type != want {
+				t.Errorf("%v: %s is %v, want %v", ft, ti.Name, ti.Type, want)
+			}
+		}
+		if toks, _ := f.Strings("tokenizer.ggml.tokens"); len(toks) != 32064 || toks[32007] != "<|end|>" {
+			t.Errorf("%v: vocabulary of %d tokens", ft, len(toks))
+		}
+		if v, _ := f.Uint("general.file_type"); v != uint64(ft) {
+			t.Errorf("%v: general.file_type %d", ft, v)
+		}
+		m, err := model.LoadGGUF(out, model.LoadOptions{Threads: 2})
+		if err != nil {
+			t.Fatalf("%v: %v", ft, err)
+		}
+		s, err := m.NewSequence(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		logits, err := m.Eval(s, []int32{1, 450, 4996, 17354}, false)
+		m.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum2 float64
+		for _, v := range logits {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				t.Fatalf("%v: non-finite logit", ft)
+			}
+			sum2 += float64(v) * float64(v)
+		}
+		if rms := math.Sqrt(sum2 / float64(len(logits))); !(rms > 0.01 && rms < 100) {
+			t.Errorf("%v: logit rms %g", ft, rms)
+		}
+		os.Remove(out)
+	}
+}
+
+// TestWriteRandomDeterministic checks that the seed alone decides the
+// bytes, and that a different seed changes the weights.
+func TestWriteRandomDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, seed uint64) []byte {
+		p := filepath.Join(dir, name)
+		if err := WriteRandom(context.Background(), p, "tiny", Q4_K_M, seed); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	a, b, c := write("a.gguf", 1), write("b.gguf", 1), write("c.gguf", 2)
+	if !bytes.Equal(a, b) {
+		t.Error("the same seed gave different files")
+	}
+	if bytes.Equal(a, c) || len(a) != len(c) {
+		t.Error("different seeds gave the same file (or different sizes)")
+	}
+}
+
+// TestShapes checks every shape's configuration: weight counts, the
+// LongRoPE and tied-embedding shapes, and the metadata of a written file
+// without loading its weights (phi4-mini's vocabulary is not written).
+func TestShapes(t *testing.T) {
+	params := map[string]float64{"phi3-mini": 3.82e9, "phi3-mini-128k": 3.82e9, "phi3.5-mini": 3.82e9, "phi3-medium": 13.96e9, "phi4-mini": 3.84e9, "tiny": 4.2e6}
+	for _, shape := range Shapes() {
+		c, err := ShapeConfig(shape)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := float64(c.ParamCount()); math.Abs(p/params[shape]-1) > 0.01 {
+			t.Errorf("%s: %.4g weights, want about %.4g", shape, p, params[shape])
+		}
+		long := strings.Contains(shape, "128k") || shape == "phi3.5-mini" || shape == "phi4-mini"
+		if (c.Rope != nil) != long || long && (c.MaxPositions != 131072 || len(c.Rope.LongFactor) != 48 || math.Abs(c.Rope.AttentionFactor-1.1902381) > 1e-6) {
+			t.Errorf("%s: rope %+v, context %d", shape, c.Rope, c.MaxPositions)
+		}
+	}
+	c, _ := ShapeConfig("phi4-mini")
+	if !c.TieEmbeddings || c.RotaryDim != 96 || c.HeadDim != 128 || c.KVHeads != 8 || c.VocabSize != 200064 {
+		t.Errorf("phi4-mini: %+v", c)
+	}
+	if _, err := ShapeConfig("phi5"); err == nil || !strings.Contains(err.Error(), "phi3-mini") {
+		t.Errorf("unknown shape: %v", err)
+	}
+	if err := WriteRandom(context.Background(), filepath.Join(t.TempDir(), "x.gguf"), "phi5", Q4_0, 1); err == nil {
+		t.Error("unknown shape accepted")
+	}
+	if err := WriteRandom(context.Background(), filepath.Join(t.TempDir(), "x.gguf"), "tiny", Q2_K, 1); err == nil {
+		t.Error("Q2_K accepted")
+	}
+}
+
+// TestWriteRandomNoTokenizer checks the warning and the vocabulary-less
+// file when the tokenizer folder is wrong, and that such a file still runs.
+func TestWriteRandomNoTokenizer(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "t.gguf")
+	err := WriteRandomWith(context.Background(), out, RandomOptions{Shape: "tiny", Type: Q8_0, TokenizerDir: dir})
+	if err == nil || !strings.Contains(err.Error(), "tokenizer.json") {
+		t.Errorf("bad TokenizerDir: err = %v", err)
+	}
+	wd, _ := os.Getwd()
+	if err := os.Chdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	defer os.Chdir(wd)
+	var warned string
+	if err := WriteRandomWith(context.Background(), out, RandomOptions{Shape: "tiny", Type: Q8_0, Warn: func(m string) { warned = m }}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(warned, "no vocabulary") {
+		t.Errorf("warning %q", warned)
+	}
+	f := openGGUF(t, out)
+	if _, ok := f.Get("tokenizer.ggml.tokens"); ok {
+		t.Error("vocabulary written")
+	}
+	if ti, _ := f.Tensor("output.weight"); ti == nil || ti.Type != tensor.Q8_0 {
+		t.Error("output.weight missing or not Q8_0")
+	}
+	m, err := model.LoadGGUF(out, model.LoadOptions{Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Close()
+}
