@@ -85,24 +85,7 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 			}
 		}
 	case Q4_K:
-		for b := 0; b < n/256; b++ {
-			blk := src[b*144:]
-			d, dmin := f16At(blk, 0), f16At(blk, 2)
-			scales := blk[4:16]
-			qs := blk[16:144]
-			y := dst[b*256 : b*256+256]
-			for c := 0; c < 4; c++ {
-				sc1, mn1 := scaleMinK4(2*c, scales)
-				sc2, mn2 := scaleMinK4(2*c+1, scales)
-				d1, m1 := d*float32(sc1), dmin*float32(mn1)
-				d2, m2 := d*float32(sc2), dmin*float32(mn2)
-				q := qs[32*c : 32*c+32]
-				for l := 0; l < 32; l++ {
-					y[64*c+l] = d1*float32(q[l]&15) - m1
-					y[64*c+32+l] = d2*float32(q[l]>>4) - m2
-				}
-			}
-		}
+		kernels.DequantQ4_K(dst, src)
 	case Q5_K:
 		for b := 0; b < n/256; b++ {
 			blk := src[b*176:]
@@ -126,27 +109,7 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 			}
 		}
 	case Q6_K:
-		for b := 0; b < n/256; b++ {
-			blk := src[b*210:]
-			d := f16At(blk, 208)
-			for half := 0; half < 2; half++ {
-				ql := blk[64*half : 64*half+64]
-				qh := blk[128+32*half : 128+32*half+32]
-				sc := blk[192+8*half : 192+8*half+8]
-				y := dst[b*256+128*half:]
-				for l := 0; l < 32; l++ {
-					is := l / 16
-					q1 := int(ql[l]&15|(qh[l]>>0&3)<<4) - 32
-					q2 := int(ql[l+32]&15|(qh[l]>>2&3)<<4) - 32
-					q3 := int(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
-					q4 := int(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
-					y[l] = d * float32(int8(sc[is])) * float32(q1)
-					y[l+32] = d * float32(int8(sc[is+2])) * float32(q2)
-					y[l+64] = d * float32(int8(sc[is+4])) * float32(q3)
-					y[l+96] = d * float32(int8(sc[is+6])) * float32(q4)
-				}
-			}
-		}
+		kernels.DequantQ6_K(dst, src)
 	default:
 		return fmt.Errorf("tensor: dequantizing %s is not supported", t)
 	}

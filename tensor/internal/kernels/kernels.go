@@ -41,6 +41,8 @@ type impl struct {
 	cvtBF16    func(dst *float32, src *uint16, n int)
 	deqQ8_0    func(dst *float32, src *byte, nb int)
 	deqQ4_0    func(dst *float32, src *byte, nb int)
+	deqQ4_K    func(dst *float32, src *byte, nb int)
+	deqQ6_K    func(dst *float32, src *byte, nb int)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -399,4 +401,26 @@ func GemmPacked(w []float32, kc int, x []float32, ldx int, c []float32, ldc, tok
 			f(&w[0], &x[i*ldx], ldx, kc, &c[i*ldc], ldc, a)
 		}
 	}
+}
+
+// DequantQ4_K dequantizes len(dst)/256 Q4_K blocks from src.
+func DequantQ4_K(dst []float32, src []byte) {
+	nb := len(dst) / 256
+	_ = src[144*nb-1]
+	f := current.deqQ4_K
+	if f == nil {
+		f = dequantQ4_KGeneric
+	}
+	f(f32p(dst), unsafe.SliceData(src), nb)
+}
+
+// DequantQ6_K dequantizes len(dst)/256 Q6_K blocks from src.
+func DequantQ6_K(dst []float32, src []byte) {
+	nb := len(dst) / 256
+	_ = src[210*nb-1]
+	f := current.deqQ6_K
+	if f == nil {
+		f = dequantQ6_KGeneric
+	}
+	f(f32p(dst), unsafe.SliceData(src), nb)
 }

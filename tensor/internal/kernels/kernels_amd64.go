@@ -32,6 +32,8 @@ func init() {
 			cvtBF16:   cvtBF16AVX512,
 			deqQ8_0:   dequantQ8_0AVX512,
 			deqQ4_0:   dequantQ4_0AVX512,
+			deqQ4_K:   dequantQ4_KAVX512,
+			deqQ6_K:   dequantQ6_KAVX512,
 			width:     16,
 		}
 		tiers[TierAVX512].gemmPacked = map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int){

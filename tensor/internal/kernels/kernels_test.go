@@ -322,3 +322,39 @@ func BenchmarkGemmPacked(b *testing.B) {
 	}
 	b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
+
+func TestDequantK(t *testing.T) {
+	r := rand.New(rand.NewPCG(10, 10))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 3, 12} {
+			q4 := make([]byte, 144*nb)
+			q6 := make([]byte, 210*nb)
+			for i := range q4 {
+				q4[i] = byte(r.IntN(256))
+			}
+			for i := range q6 {
+				q6[i] = byte(r.IntN(256))
+			}
+			for b := 0; b < nb; b++ {
+				binary.LittleEndian.PutUint16(q4[144*b:], halfBits(float32(r.Float64())))
+				binary.LittleEndian.PutUint16(q4[144*b+2:], halfBits(float32(r.Float64())))
+				binary.LittleEndian.PutUint16(q6[210*b+208:], halfBits(float32(r.Float64())))
+			}
+			for _, c := range []struct {
+				name string
+				f    func([]float32, []byte)
+				g    func(*float32, *byte, int)
+				src  []byte
+			}{{"Q4_K", DequantQ4_K, dequantQ4_KGeneric, q4}, {"Q6_K", DequantQ6_K, dequantQ6_KGeneric, q6}} {
+				got, want := make([]float32, 256*nb), make([]float32, 256*nb)
+				c.f(got, c.src)
+				c.g(&want[0], &c.src[0], nb)
+				for i := range got {
+					if math.Abs(float64(got[i]-want[i])) > 1e-6*math.Abs(float64(want[i]))+1e-6 {
+						t.Fatalf("%s nb=%d [%d]: %g, want %g", c.name, nb, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}

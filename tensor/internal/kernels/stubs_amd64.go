@@ -55,6 +55,12 @@ func dequantQ8_0AVX512(dst *float32, src *byte, nb int)
 // dequantQ4_0AVX512 dequantizes nb Q4_0 blocks to float32 (AVX-512F).
 func dequantQ4_0AVX512(dst *float32, src *byte, nb int)
 
+// dequantQ4_KAVX512 dequantizes nb Q4_K blocks to float32 (AVX-512F).
+func dequantQ4_KAVX512(dst *float32, src *byte, nb int)
+
+// dequantQ6_KAVX512 dequantizes nb Q6_K blocks to float32 (AVX-512F).
+func dequantQ6_KAVX512(dst *float32, src *byte, nb int)
+
 // dotF32AVX2 returns Σ a[i]·b[i] for n a multiple of 8 (AVX2+FMA).
 func dotF32AVX2(a *float32, b *float32, n int) float32
 

@@ -35,6 +35,8 @@ func main() {
 	cvtBF16AVX512()
 	dequantQ8_0AVX512()
 	dequantQ4_0AVX512()
+	dequantQ4_KAVX512()
+	dequantQ6_KAVX512()
 
 	dotF32AVX2()
 	dotF16AVX2()
@@ -664,6 +666,174 @@ func gemmPackedAVX512(T int) {
 			ADDQ(ldc, cp)
 		}
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// bcastConst returns a ZMM with the 32-bit constant v in every lane.
+func bcastConst(v uint32) VecVirtual {
+	r := GP32()
+	MOVL(U32(v), r)
+	z := ZMM()
+	VPBROADCASTD(r, z)
+	return z
+}
+
+// dequantQ4_KAVX512: nb Q4_K blocks (144 bytes: d, dmin, 12 bytes of 6-bit
+// scales and mins, 128 bytes of nibbles) to 256·nb float32:
+// y = d·sc_j·q − dmin·mn_j for sub-block j of 32.
+func dequantQ4_KAVX512() {
+	TEXT("dequantQ4_KAVX512", 0, "func(dst *float32, src *byte, nb int)")
+	Doc("dequantQ4_KAVX512 dequantizes nb Q4_K blocks to float32 (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	nb := Load(Param("nb"), GP64())
+	tmp := AllocLocal(64) // 8 scales, then 8 mins, as float32
+	mask := bcastConst(0x0f0f0f0f)
+	Label("dq4k_loop")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("dq4k_done"))
+	// Unpack the 6-bit scales and mins into bytes.
+	a, b, c := GP32(), GP32(), GP32()
+	MOVL(Mem{Base: sp, Disp: 4}, a)
+	MOVL(Mem{Base: sp, Disp: 8}, b)
+	MOVL(Mem{Base: sp, Disp: 12}, c)
+	scLo, mnLo, scHi, mnHi, t := GP32(), GP32(), GP32(), GP32(), GP32()
+	MOVL(a, scLo)
+	ANDL(U32(0x3f3f3f3f), scLo)
+	MOVL(b, mnLo)
+	ANDL(U32(0x3f3f3f3f), mnLo)
+	MOVL(c, scHi)
+	ANDL(U32(0x0f0f0f0f), scHi)
+	MOVL(a, t)
+	SHRL(U8(6), t)
+	ANDL(U32(0x03030303), t)
+	SHLL(U8(4), t)
+	ORL(t, scHi)
+	MOVL(c, mnHi)
+	SHRL(U8(4), mnHi)
+	ANDL(U32(0x0f0f0f0f), mnHi)
+	MOVL(b, t)
+	SHRL(U8(6), t)
+	ANDL(U32(0x03030303), t)
+	SHLL(U8(4), t)
+	ORL(t, mnHi)
+	dz := blockScale(Mem{Base: sp})
+	mz := blockScale(Mem{Base: sp, Disp: 2})
+	for i, pr := range [][2]Register{{scLo, scHi}, {mnLo, mnHi}} {
+		x := XMM()
+		VMOVD(pr[0], x)
+		VPINSRD(U8(1), pr[1], x, x)
+		y := YMM()
+		VPMOVZXBD(x, y)
+		VCVTDQ2PS(y, y)
+		f := dz
+		if i == 1 {
+			f = mz
+		}
+		VMULPS(f.AsY(), y, y)
+		VMOVUPS(y, tmp.Offset(32*i))
+	}
+	for ch := 0; ch < 4; ch++ {
+		q := YMM()
+		VMOVDQU(Mem{Base: sp, Disp: 16 + 32*ch}, q)
+		lo, hi := YMM(), YMM()
+		VPANDD(mask.AsY(), q, lo)
+		VPSRLW(U8(4), q, hi)
+		VPANDD(mask.AsY(), hi, hi)
+		for half, v := range []VecVirtual{lo, hi} {
+			j := 2*ch + half
+			sc, mn := ZMM(), ZMM()
+			VBROADCASTSS(tmp.Offset(4*j), sc)
+			VBROADCASTSS(tmp.Offset(32+4*j), mn)
+			up := XMM()
+			VEXTRACTI32X4(U8(1), v, up)
+			for part, src := range []Register{v.AsX(), up} {
+				z := ZMM()
+				VPMOVZXBD(src, z)
+				VCVTDQ2PS(z, z)
+				VFMSUB213PS(mn, sc, z) // z·sc − mn
+				VMOVUPS(z, Mem{Base: d, Disp: 4 * (64*ch + 32*half + 16*part)})
+			}
+		}
+	}
+	ADDQ(U32(144), sp)
+	ADDQ(U32(1024), d)
+	DECQ(nb)
+	JMP(LabelRef("dq4k_loop"))
+	Label("dq4k_done")
+	VZEROUPPER()
+	RET()
+}
+
+// dequantQ6_KAVX512: nb Q6_K blocks (210 bytes: ql[128], qh[64], 16 int8
+// scales, d) to 256·nb float32: y = d·sc·(q − 32), q 6 bits from a nibble
+// of ql and two bits of qh.
+func dequantQ6_KAVX512() {
+	TEXT("dequantQ6_KAVX512", 0, "func(dst *float32, src *byte, nb int)")
+	Doc("dequantQ6_KAVX512 dequantizes nb Q6_K blocks to float32 (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("src"), GP64())
+	nb := Load(Param("nb"), GP64())
+	tmp := AllocLocal(64) // d·sc for the 16 scales
+	m0f := bcastConst(0x0f0f0f0f)
+	m03 := bcastConst(0x03030303)
+	c32 := bcastConst(32)
+	Label("dq6k_loop")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("dq6k_done"))
+	dz := blockScale(Mem{Base: sp, Disp: 208})
+	sc := ZMM()
+	VPMOVSXBD(Mem{Base: sp, Disp: 192}, sc)
+	VCVTDQ2PS(sc, sc)
+	VMULPS(dz, sc, sc)
+	VMOVUPS(sc, tmp)
+	for h := 0; h < 2; h++ {
+		A, B, H := YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: sp, Disp: 64 * h}, A)
+		VMOVDQU(Mem{Base: sp, Disp: 64*h + 32}, B)
+		VMOVDQU(Mem{Base: sp, Disp: 128 + 32*h}, H)
+		for k := 0; k < 4; k++ {
+			// low/high nibble of A (k = 0, 2) or B (k = 1, 3); bits 2k..2k+1 of H.
+			src := A
+			if k%2 == 1 {
+				src = B
+			}
+			q := YMM()
+			if k < 2 {
+				VPANDD(m0f.AsY(), src, q)
+			} else {
+				VPSRLW(U8(4), src, q)
+				VPANDD(m0f.AsY(), q, q)
+			}
+			hb := YMM()
+			if k == 0 {
+				VPANDD(m03.AsY(), H, hb)
+			} else {
+				VPSRLW(U8(2*k), H, hb)
+				VPANDD(m03.AsY(), hb, hb)
+			}
+			VPSLLW(U8(4), hb, hb)
+			VPORD(hb, q, q)
+			up := XMM()
+			VEXTRACTI32X4(U8(1), q, up)
+			for part, sx := range []Register{q.AsX(), up} {
+				z := ZMM()
+				VPMOVZXBD(sx, z)
+				VPSUBD(c32, z, z)
+				VCVTDQ2PS(z, z)
+				s := ZMM()
+				VBROADCASTSS(tmp.Offset(4*(8*h+2*k+part)), s)
+				VMULPS(s, z, z)
+				VMOVUPS(z, Mem{Base: d, Disp: 4 * (128*h + 32*k + 16*part)})
+			}
+		}
+	}
+	ADDQ(U32(210), sp)
+	ADDQ(U32(1024), d)
+	DECQ(nb)
+	JMP(LabelRef("dq6k_loop"))
+	Label("dq6k_done")
 	VZEROUPPER()
 	RET()
 }
