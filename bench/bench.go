@@ -65,6 +65,7 @@ import (
 	"time"
 
 	"github.com/gophi/gophi/model"
+	"github.com/gophi/gophi/tensor"
 )
 
 // Config describes a benchmark. The zero value of a field means
@@ -85,6 +86,8 @@ type Config struct {
 	// Mmap lists the load modes to try: true maps the weights, false reads
 	// them into memory. Default {true}.
 	Mmap []bool
+	// KVType is the KV cache type, "f16" (default, as llama-bench) or "f32".
+	KVType string
 	// Ctx is the KV cache size in tokens. Default: the largest prompt plus
 	// the largest generation.
 	Ctx int
@@ -113,16 +116,17 @@ type Config struct {
 // one load mode and one thread count, and every test run on it. It is what
 // a child process receives, as JSON.
 type Instance struct {
-	Model   string `json:"model"`   // model folder or .gguf file
-	Mmap    bool   `json:"mmap"`    // map the weights (else read them into memory)
-	Threads int    `json:"threads"` // worker pool size
-	Prompt  []int  `json:"prompt"`  // pp test lengths; 0s are skipped
-	Gen     []int  `json:"gen"`     // tg test lengths; 0s are skipped
-	Reps    int    `json:"reps"`    // timed runs per test
-	Ctx     int    `json:"ctx"`     // KV cache size in tokens
-	Warmup  bool   `json:"warmup"`  // an untimed run before each test
-	Seed    uint64 `json:"seed"`    // seed of the random token ids
-	Version string `json:"version"` // gophi's version
+	Model   string `json:"model"`             // model folder or .gguf file
+	Mmap    bool   `json:"mmap"`              // map the weights (else read them into memory)
+	Threads int    `json:"threads"`           // worker pool size
+	Prompt  []int  `json:"prompt"`            // pp test lengths; 0s are skipped
+	Gen     []int  `json:"gen"`               // tg test lengths; 0s are skipped
+	Reps    int    `json:"reps"`              // timed runs per test
+	Ctx     int    `json:"ctx"`               // KV cache size in tokens
+	KVType  string `json:"kv_type,omitempty"` // "f16" or "f32"
+	Warmup  bool   `json:"warmup"`            // an untimed run before each test
+	Seed    uint64 `json:"seed"`              // seed of the random token ids
+	Version string `json:"version"`           // gophi's version
 	// Isolated tells that the instance runs in a process of its own.
 	Isolated bool `json:"isolated"`
 	// Progress asks a child to write progress lines to its stderr.
@@ -188,13 +192,18 @@ func (c Config) Instances() ([]Instance, error) {
 	if ctx < need {
 		return nil, fmt.Errorf("bench: context of %d tokens is too small: the tests need %d", ctx, need)
 	}
+	switch c.KVType {
+	case "", "f16", "f32":
+	default:
+		return nil, fmt.Errorf("bench: KV cache type %q: use f16 or f32", c.KVType)
+	}
 	var out []Instance
 	for _, m := range c.Models {
 		for _, mm := range mmaps {
 			for _, t := range threads {
 				out = append(out, Instance{
 					Model: m, Mmap: mm, Threads: t, Prompt: prompt, Gen: gen, Reps: reps,
-					Ctx: ctx, Warmup: !c.NoWarmup, Seed: c.Seed, Version: c.Version,
+					Ctx: ctx, KVType: c.KVType, Warmup: !c.NoWarmup, Seed: c.Seed, Version: c.Version,
 					Isolated: c.Exec != nil, Progress: c.Progress != nil,
 				})
 			}
@@ -268,7 +277,11 @@ func Measure(ctx context.Context, in Instance, progress io.Writer) ([]Result, er
 
 	say("loading %s", in.Model)
 	start := time.Now()
-	m, err := model.Load(in.Model, model.LoadOptions{NoMmap: !in.Mmap, Threads: in.Threads})
+	kv := tensor.F16
+	if in.KVType == "f32" {
+		kv = tensor.F32
+	}
+	m, err := model.Load(in.Model, model.LoadOptions{NoMmap: !in.Mmap, Threads: in.Threads, KVType: kv})
 	load := time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("bench: loading %s: %w", where, err)
@@ -331,7 +344,7 @@ func Measure(ctx context.Context, in Instance, progress io.Writer) ([]Result, er
 		r := Result{
 			BuildCommit: commit, CPUInfo: cpu, Backends: "CPU",
 			ModelFilename: in.Model, ModelType: info.modelType(), ModelSize: info.size, ModelNParams: info.params,
-			NBatch: max(t.p, 1), NUBatch: max(t.p, 1), NThreads: in.Threads, TypeK: "f32", TypeV: "f32",
+			NBatch: max(t.p, 1), NUBatch: max(t.p, 1), NThreads: in.Threads, TypeK: in.kvName(), TypeV: in.kvName(),
 			UseMmap: in.Mmap, LoadMode: loadMode(in.Mmap), NPrompt: t.p, NGen: t.n,
 			TestTime:     time.Now().UTC().Format("2006-01-02T15:04:05Z"),
 			GophiVersion: in.Version, NCtx: in.Ctx, LoadMs: ms(load), TTFTMs: ms(ttft), TTFTNPrompt: tp,
@@ -426,4 +439,11 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+func (in Instance) kvName() string {
+	if in.KVType == "f32" {
+		return "f32"
+	}
+	return "f16"
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gophi/gophi/format/gguf"
 	"github.com/gophi/gophi/model"
 	"github.com/gophi/gophi/sample"
+	"github.com/gophi/gophi/tensor"
 	"github.com/gophi/gophi/tokenizer"
 )
 
@@ -37,6 +38,9 @@ type Engine struct {
 type Options struct {
 	NoMmap  bool // read weights into memory instead of mapping the file
 	Threads int  // 0: one per core
+	// KVType is the KV cache's element type: tensor.F32 (zero value, exact)
+	// or tensor.F16 (half the memory; the CLI's default).
+	KVType tensor.DType
 	// TokenizerOptional loads a model folder that has no tokenizer.json
 	// (Tokenizer is then nil), for inspecting it; generation needs one.
 	TokenizerOptional bool
@@ -51,7 +55,7 @@ func Load(path string, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: %w (give a Hugging Face model folder or a .gguf file)", err)
 	}
 	e := &Engine{Path: path}
-	lo := model.LoadOptions{NoMmap: opts.NoMmap, Threads: opts.Threads}
+	lo := model.LoadOptions{NoMmap: opts.NoMmap, Threads: opts.Threads, KVType: opts.KVType}
 	if st.IsDir() {
 		e.Format = "safetensors"
 		if _, err := os.Stat(filepath.Join(path, "tokenizer.json")); err == nil {

@@ -111,10 +111,54 @@ func benchPrefill(b *testing.B, typ tensor.DType, n int) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "tok/s")
 }
 
-func BenchmarkDecodeQ4_0(b *testing.B)    { benchDecode(b, tensor.Q4_0) }
-func BenchmarkDecodeQ8_0(b *testing.B)    { benchDecode(b, tensor.Q8_0) }
-func BenchmarkDecodeF16(b *testing.B)     { benchDecode(b, tensor.F16) }
-func BenchmarkPrefill64Q4_0(b *testing.B) { benchPrefill(b, tensor.Q4_0, 64) }
-func BenchmarkPrefill64F16(b *testing.B)  { benchPrefill(b, tensor.F16, 64) }
+func BenchmarkDecodeQ4_0(b *testing.B)     { benchDecode(b, tensor.Q4_0) }
+func BenchmarkDecodeQ8_0(b *testing.B)     { benchDecode(b, tensor.Q8_0) }
+func BenchmarkDecodeF16(b *testing.B)      { benchDecode(b, tensor.F16) }
+func BenchmarkPrefill64Q4_0(b *testing.B)  { benchPrefill(b, tensor.Q4_0, 64) }
+func BenchmarkPrefill64F16(b *testing.B)   { benchPrefill(b, tensor.F16, 64) }
 func BenchmarkPrefill512Q4_0(b *testing.B) { benchPrefill(b, tensor.Q4_0, 512) }
 func BenchmarkPrefill512F16(b *testing.B)  { benchPrefill(b, tensor.F16, 512) }
+
+// BenchmarkFile decodes and prefills with the model file in GOPHI_BENCH_MODEL
+// (skipped when unset), e.g. a synthetic `gophi create --random` file.
+func BenchmarkFile(b *testing.B) {
+	path := os.Getenv("GOPHI_BENCH_MODEL")
+	if path == "" {
+		b.Skip("GOPHI_BENCH_MODEL not set")
+	}
+	threads, _ := strconv.Atoi(os.Getenv("GOPHI_THREADS"))
+	m, err := Load(path, LoadOptions{NoMmap: os.Getenv("GOPHI_MMAP") == "", Threads: threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	b.Run("decode", func(b *testing.B) {
+		s, _ := m.NewSequence(1024)
+		m.Eval(s, []int32{1, 2, 3}, false)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if s.Len() >= 1000 {
+				s.Truncate(3)
+			}
+			if _, err := m.Eval(s, []int32{int32(i % 30000)}, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+	b.Run("prefill128", func(b *testing.B) {
+		s, _ := m.NewSequence(128)
+		ids := make([]int32, 128)
+		for i := range ids {
+			ids[i] = int32(i*7919) % 32000
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s.Truncate(0)
+			if _, err := m.Eval(s, ids, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(128*b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+}

@@ -21,6 +21,10 @@ type Model struct {
 	invLong  []float64 // LongRoPE's long factor set; nil without LongRoPE
 	ropeMag  float64   // LongRoPE attention factor on cos and sin (1 otherwise)
 
+	// KVType is the element type of new sequences' KV caches: F32 (the
+	// default, exact) or F16 (half the memory, as llama.cpp's default).
+	KVType tensor.DType
+
 	mu  sync.Mutex // serialises Forward; guards buf
 	buf scratch
 	// closers release the mapped files when the model is closed.
@@ -85,7 +89,8 @@ var ErrContextFull = errors.New("context window is full")
 type Sequence struct {
 	m      *Model
 	ctx    int
-	k, v   [][]float32 // per layer, ctx × KVDim
+	k, v   [][]float32 // per layer, ctx × KVDim (float32 cache)
+	kh, vh [][]uint16  // per layer, ctx × KVDim (half-precision cache)
 	tokens []int32     // every token of the sequence so far
 	cached int         // tokens[:cached] are in the KV cache
 	long   bool        // the cache holds keys rotated with LongRoPE's long factors
@@ -101,7 +106,16 @@ func (m *Model) NewSequence(ctx int) (*Sequence, error) {
 	if ctx > c.MaxPositions {
 		return nil, fmt.Errorf("model: context length %d exceeds the model's maximum of %d tokens", ctx, c.MaxPositions)
 	}
-	s := &Sequence{m: m, ctx: ctx, k: make([][]float32, c.Layers), v: make([][]float32, c.Layers)}
+	s := &Sequence{m: m, ctx: ctx}
+	if m.KVType == tensor.F16 {
+		s.kh, s.vh = make([][]uint16, c.Layers), make([][]uint16, c.Layers)
+		for l := range s.kh {
+			s.kh[l] = make([]uint16, ctx*c.KVDim())
+			s.vh[l] = make([]uint16, ctx*c.KVDim())
+		}
+		return s, nil
+	}
+	s.k, s.v = make([][]float32, c.Layers), make([][]float32, c.Layers)
 	for l := range s.k {
 		s.k[l] = make([]float32, ctx*c.KVDim())
 		s.v[l] = make([]float32, ctx*c.KVDim())
@@ -326,13 +340,25 @@ func (m *Model) ropeAndCache(steps []*Step, l int) {
 			}
 		}
 		s := steps[r.step].Seq
+		if s.kh != nil {
+			kd, vd := s.kh[l][r.pos*kvd:(r.pos+1)*kvd], s.vh[l][r.pos*kvd:(r.pos+1)*kvd]
+			for j, x := range row[qd : qd+kvd] {
+				kd[j] = tensor.F32ToF16(x)
+			}
+			for j, x := range row[qd+kvd : qd+2*kvd] {
+				vd[j] = tensor.F32ToF16(x)
+			}
+			continue
+		}
 		copy(s.k[l][r.pos*kvd:(r.pos+1)*kvd], row[qd:qd+kvd])
 		copy(s.v[l][r.pos*kvd:(r.pos+1)*kvd], row[qd+kvd:qd+2*kvd])
 	}
 }
 
 // attention computes softmax(q·kᵀ/√hd)·v for every new row and query head
-// over its sequence's cache (causal, limited to the sliding window).
+// over its sequence's cache (causal, limited to the sliding window): the
+// scores of one query against all its keys in one kernel call, the softmax
+// numerators in another, then the weighted sum of the values.
 func (m *Model) attention(steps []*Step, l int) {
 	c := m.Config
 	b := &m.buf
@@ -350,25 +376,29 @@ func (m *Model) attention(steps []*Step, l int) {
 				first = r.pos - w + 1
 			}
 			kh := h / group
-			scores := m.pool.Scratch(worker, r.pos+1-first)
-			mx := float32(math.Inf(-1))
-			for p := first; p <= r.pos; p++ {
-				k := s.k[l][p*kvd+kh*hd : p*kvd+(kh+1)*hd]
-				sc := tensor.Dot(q, k) * scale
-				scores[p-first] = sc
-				mx = max(mx, sc)
+			n := r.pos + 1 - first
+			scores := m.pool.Scratch(worker, n)
+			off := first*kvd + kh*hd
+			if s.kh != nil {
+				tensor.DotRowsF16(s.kh[l][off:], kvd, q, scores)
+			} else {
+				tensor.DotRowsF32(s.k[l][off:], kvd, q, scores)
 			}
-			var sum float32
-			for j, sc := range scores {
-				e := float32(math.Exp(float64(sc - mx)))
-				scores[j] = e
-				sum += e
+			mx := float32(math.Inf(-1))
+			for j := range scores {
+				scores[j] *= scale
+				mx = max(mx, scores[j])
+			}
+			inv := 1 / tensor.ExpSub(scores, mx)
+			for j := range scores {
+				scores[j] *= inv
 			}
 			out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
 			clear(out)
-			inv := 1 / sum
-			for p := first; p <= r.pos; p++ {
-				tensor.Axpy(out, s.v[l][p*kvd+kh*hd:p*kvd+(kh+1)*hd], scores[p-first]*inv)
+			if s.vh != nil {
+				tensor.WSumF16(s.vh[l][off:], kvd, scores, out)
+			} else {
+				tensor.WSumF32(s.v[l][off:], kvd, scores, out)
 			}
 		}
 	}))

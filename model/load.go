@@ -19,6 +19,8 @@ type LoadOptions struct {
 	Pool *tensor.Pool
 	// Threads sizes a new pool; 0 means one per core.
 	Threads int
+	// KVType is the KV cache's element type: F32 (the zero value) or F16.
+	KVType tensor.DType
 }
 
 func (o LoadOptions) pool() *tensor.Pool {
@@ -61,6 +63,10 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 		ck.Close()
 		return nil, fmt.Errorf("%w (in %s)", err, filepath.Clean(dir))
 	}
+	if err := m.SetKVType(opts.KVType); err != nil {
+		m.Close()
+		return nil, err
+	}
 	m.closers = append(m.closers, ck.Close)
 	return m, nil
 }
@@ -73,4 +79,14 @@ func (s checkpointSource) Tensor(name string) (Tensor, bool) {
 		return Tensor{}, false
 	}
 	return Tensor{Type: t.DType, Shape: t.Shape, Data: t.Data}, true
+}
+
+// SetKVType sets the element type of the KV caches of sequences created
+// from now on: F32 or F16.
+func (m *Model) SetKVType(t tensor.DType) error {
+	if t != tensor.F32 && t != tensor.F16 {
+		return fmt.Errorf("model: KV cache type %s is not supported (use F32 or F16)", t)
+	}
+	m.KVType = t
+	return nil
 }

@@ -324,3 +324,33 @@ func forTiers(t *testing.T, f func(t *testing.T)) {
 		t.Run(tier, f)
 	}
 }
+
+// TestGoldF16Cache runs the gold sequences token by token with a
+// half-precision KV cache: the logits stay within 2e-3 of transformers'
+// (the cache rounds keys and values to 11 significant bits).
+func TestGoldF16Cache(t *testing.T) {
+	for _, name := range goldModels {
+		t.Run(name, func(t *testing.T) {
+			m := loadGold(t, name)
+			if err := m.SetKVType(tensor.F16); err != nil {
+				t.Fatal(err)
+			}
+			ref := loadReference(t, name)
+			T := sortedKeys(ref.inputs)[0]
+			s, _ := m.NewSequence(0)
+			var got []float32
+			for _, id := range ref.inputs[T] {
+				lg, err := m.Eval(s, []int32{id}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, lg...)
+			}
+			e := relErr(got, ref.logits[T])
+			t.Logf("%s: F16 cache relative error %.2g", name, e)
+			if e > 2e-3 {
+				t.Errorf("relative error %.3g > 2e-3", e)
+			}
+		})
+	}
+}

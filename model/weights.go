@@ -185,3 +185,21 @@ func (m *Model) TensorTypes() map[tensor.DType]int {
 	}
 	return out
 }
+
+// repack lets each weight matrix switch to a faster in-memory layout,
+// in parallel over matrices.
+func (m *Model) repack() {
+	var mats []*tensor.Matrix
+	for i := range m.w.layers {
+		l := &m.w.layers[i]
+		mats = append(mats, l.qkv, l.o, l.gateUp, l.down)
+	}
+	if m.w.lmHead != m.w.embed {
+		mats = append(mats, m.w.lmHead)
+	}
+	m.pool.Parallel(len(mats), tensor.TaskFunc(func(_, lo, hi int) {
+		for _, mt := range mats[lo:hi] {
+			mt.Repack()
+		}
+	}))
+}

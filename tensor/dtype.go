@@ -39,6 +39,11 @@ const (
 	I64  DType = 27
 	F64  DType = 28
 	BF16 DType = 30
+
+	// Q4_0R is Q4_0 repacked in memory for the VNNI kernel (pairs of
+	// blocks: both scales, then lane-interleaved nibbles; same size). It
+	// never appears in files: gophi repacks writable Q4_0 weights at load.
+	Q4_0R DType = 200
 )
 
 type typeInfo struct {
@@ -69,6 +74,8 @@ var types = [...]typeInfo{
 	Q5_K: {"Q5_K", 256, 176},
 	Q6_K: {"Q6_K", 256, 210},
 	Q8_K: {"Q8_K", 256, 292},
+
+	Q4_0R: {"Q4_0R", 64, 36},
 }
 
 func (d DType) info() (typeInfo, bool) {

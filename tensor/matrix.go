@@ -70,6 +70,22 @@ func Dot(a, b []float32) float32 { return kernels.DotF32(a, b) }
 // Axpy computes y[i] += a·x[i] over len(y) elements.
 func Axpy(y, x []float32, a float32) { kernels.Axpy(y, x, a) }
 
+// DotRowsF32 sets dst[j] = q·k[j·stride:] for j < len(dst): one query's
+// attention scores against float32 cached keys.
+func DotRowsF32(k []float32, stride int, q, dst []float32) { kernels.DotRowsF32(k, stride, q, dst) }
+
+// DotRowsF16 is DotRowsF32 for half-precision cached keys.
+func DotRowsF16(k []uint16, stride int, q, dst []float32) { kernels.DotRowsF16(k, stride, q, dst) }
+
+// WSumF32 adds Σ_j p[j]·v[j·stride:][:len(out)] into out.
+func WSumF32(v []float32, stride int, p, out []float32) { kernels.WSumF32(v, stride, p, out) }
+
+// WSumF16 is WSumF32 for half-precision cached values.
+func WSumF16(v []uint16, stride int, p, out []float32) { kernels.WSumF16(v, stride, p, out) }
+
+// ExpSub replaces x[i] by exp(x[i]−m), m ≥ max(x), and returns the sum.
+func ExpSub(x []float32, m float32) float32 { return kernels.ExpSub(x, m) }
+
 // gemmMinTokens is the batch size from which MatMul switches from one dot
 // product per row and token (memory-bound decoding) to dequantizing panels
 // of rows and running the GEMM micro-kernel (compute-bound prefill).
@@ -109,7 +125,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
-	if w.Type == Q8_0 || w.Type == Q4_0 {
+	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R {
 		if cap(p.q8) < n {
 			p.q8 = make([]kernels.Q8, n)
 		}
@@ -135,6 +151,12 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
 	if t.gemm {
 		t.runGemm(worker, lo, hi)
+		return
+	}
+	if w.Type == Q4_0R {
+		for i := 0; i < n; i++ {
+			kernels.DotQ4_0RRows(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
+		}
 		return
 	}
 	for r := lo; r < hi; r++ {
@@ -215,4 +237,21 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 			}
 		}
 	}
+}
+
+// Repack rearranges the matrix's data in place into a faster layout for
+// this CPU's kernels when there is one (Q4_0 → Q4_0R with AVX-512 VNNI)
+// and reports whether it did. The data must be writable and not shared with
+// anything that reads it as the file's type.
+func (m *Matrix) Repack() bool {
+	if m.Type != Q4_0 || m.Cols%64 != 0 || !kernels.CanRepackQ4_0() {
+		return false
+	}
+	for r := 0; r < m.Rows; r++ {
+		kernels.RepackQ4_0(m.Row(r))
+	}
+	m.Type = Q4_0R
+	rb, _ := Q4_0R.RowBytes(m.Cols)
+	m.rowBytes = rb
+	return true
 }

@@ -45,6 +45,8 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 		kernels.DequantQ8_0(dst, src)
 	case Q4_0:
 		kernels.DequantQ4_0(dst, src)
+	case Q4_0R:
+		kernels.DequantQ4_0R(dst, src)
 	case Q4_1:
 		for b := 0; b < n/32; b++ {
 			blk := src[b*20:]

@@ -47,6 +47,7 @@ Flags:
   -mmp LIST                 mmap modes, 0 and/or 1 (default 1)
       --mmap, --no-mmap     map the weights (default) or read them into memory
       --ctx N               KV cache size in tokens (default: largest -p + largest -n)
+  -ctk, --cache-type T    KV cache type: f16 (default, as llama-bench) or f32
       --warmup              one untimed run before each test (default true; --no-warmup)
   -o, --output FORMAT       md, json or jsonl (default md)
       --synthetic SHAPE     benchmark a model of this shape with random weights
@@ -187,6 +188,8 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.Var(mmapFlag{l: &mmaps, isBool: true}, "mmap", "")
 	fs.Var(mmapFlag{l: &mmaps, invert: true, isBool: true}, "no-mmap", "")
 	fs.IntVar(&cfg.Ctx, "ctx", 0, "")
+	fs.StringVar(&cfg.KVType, "ctk", "f16", "")
+	fs.StringVar(&cfg.KVType, "cache-type", "f16", "")
 	fs.BoolVar(&warmup, "warmup", true, "")
 	fs.BoolVar(&noWarmup, "no-warmup", false, "")
 	fs.StringVar(&output, "o", "md", "")

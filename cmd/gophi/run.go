@@ -17,6 +17,7 @@ import (
 
 	"github.com/gophi/gophi/engine"
 	"github.com/gophi/gophi/sample"
+	"github.com/gophi/gophi/tensor"
 	"github.com/gophi/gophi/tokenizer"
 )
 
@@ -28,6 +29,7 @@ type runFlags struct {
 	raw     bool
 	verbose bool
 	noMmap  bool
+	kvType  string
 	threads int
 	stop    multiFlag
 	fs      *flag.FlagSet
@@ -63,6 +65,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.raw, "raw", false, "feed the prompt as is: no chat template, no BOS unless the tokenizer asks for it")
 	fs.BoolVar(&f.verbose, "verbose", false, "print load time and tokens/s to stderr")
 	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the weights into memory instead of mapping the file")
+	fs.StringVar(&f.kvType, "kv-type", "f16", "KV cache type: f16 (half the memory) or f32 (exact)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for the kernels (0 = one per core)")
 	fs.Var(&f.stop, "stop", "stop generating at this text (repeatable)")
 	return f
@@ -118,7 +121,11 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 	}
 
-	e, err := engine.Load(path, engine.Options{NoMmap: f.noMmap, Threads: f.threads})
+	kv, err := tensor.ParseDType(f.kvType)
+	if err != nil || (kv != tensor.F16 && kv != tensor.F32) {
+		return fmt.Errorf("--kv-type %q: use f16 or f32", f.kvType)
+	}
+	e, err := engine.Load(path, engine.Options{NoMmap: f.noMmap, Threads: f.threads, KVType: kv})
 	if err != nil {
 		return err
 	}

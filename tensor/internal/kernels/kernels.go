@@ -32,6 +32,8 @@ type impl struct {
 	axpy    func(y, x *float32, a float32, n int)
 	dotQ8_0 func(w *byte, nb int, xq *int8, xd *float32) float32
 	dotQ4_0 func(w *byte, nb int, xq *int8, xd, xs *float32) float32
+	// dotQ4_0R takes repacked rows and Q8.RQ/RN/RL; optional.
+	dotQ4_0R func(w *byte, stride, rows, np int, xq *int8, xn *int32, xl *float32, dst *float32)
 	// dotQ4_0x2 takes pair-arranged activations (Q8.PQ/PN/PL); optional.
 	dotQ4_0x2 func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 	gemm      func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
@@ -43,6 +45,11 @@ type impl struct {
 	deqQ4_0    func(dst *float32, src *byte, nb int)
 	deqQ4_K    func(dst *float32, src *byte, nb int)
 	deqQ6_K    func(dst *float32, src *byte, nb int)
+	dotRowsF32 func(k *byte, stride, rows int, q *float32, n int, dst *float32)
+	dotRowsF16 func(k *byte, stride, rows int, q *float32, n int, dst *float32)
+	wsumF32    func(v *byte, stride, rows int, p *float32, n int, out *float32)
+	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
+	expSub     func(x *float32, n int, m float32) float32
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -158,6 +165,10 @@ type Q8 struct {
 	PQ []int8
 	PN []int32
 	PL []float32
+	// The layout for repacked Q4_0 rows (see RepackQ4_0).
+	RQ []int8
+	RN []int32
+	RL []float32
 }
 
 // Quantize fills q from x (len(x) a multiple of 32), growing its buffers.
@@ -195,6 +206,104 @@ func (q *Q8) Quantize(x []float32) {
 	}
 	if current.dotQ4_0x2 != nil {
 		q.pairs()
+	}
+	if current.dotQ4_0R != nil {
+		q.repacked()
+	}
+}
+
+// repackIndex[k] is the element (0..15) and block (0, 1) that byte k of a
+// repacked Q4_0 pair holds in its low nibble (the high nibble holds the
+// element 16 further): lane L = k/4 belongs to block L%2.
+func repackIndex(k int) (elem, block int) {
+	l := k / 4
+	return 4*(l/2) + k%4, l % 2
+}
+
+func (q *Q8) repacked() {
+	np := len(q.D) / 2
+	if cap(q.RQ) < 64*np {
+		q.RQ = make([]int8, 64*np)
+		q.RN = make([]int32, 16*np)
+		q.RL = make([]float32, 16*np)
+	}
+	q.RQ, q.RN, q.RL = q.RQ[:64*np], q.RN[:16*np], q.RL[:16*np]
+	for p := 0; p < np; p++ {
+		dst := q.RQ[64*p : 64*p+64]
+		for k := 0; k < 32; k++ {
+			e, b := repackIndex(k)
+			src := q.Q[64*p+32*b:]
+			dst[k] = src[e]
+			dst[32+k] = src[e+16]
+		}
+		for l := 0; l < 16; l++ {
+			v := int32(dst[4*l]) + int32(dst[4*l+1]) + int32(dst[4*l+2]) + int32(dst[4*l+3])
+			q.RN[16*p+l] = -8 * v
+			q.RL[16*p+l] = q.D[2*p+l%2]
+		}
+	}
+}
+
+// CanRepackQ4_0 reports whether the current tier has a kernel for
+// repacked Q4_0 rows, so repacking at load time pays off.
+func CanRepackQ4_0() bool { return current.dotQ4_0R != nil }
+
+// RepackQ4_0 rearranges a Q4_0 row (an even number of 18-byte blocks) in
+// place into the layout dotQ4_0RVNNI reads: per pair of blocks, both f16
+// scales, then 32 bytes whose lanes alternate between the two blocks.
+func RepackQ4_0(row []byte) {
+	var tmp [36]byte
+	for p := 0; p+36 <= len(row); p += 36 {
+		pair := row[p : p+36]
+		copy(tmp[:], pair)
+		pair[0], pair[1] = tmp[0], tmp[1]
+		pair[2], pair[3] = tmp[18], tmp[19]
+		for k := 0; k < 32; k++ {
+			e, b := repackIndex(k)
+			pair[4+k] = tmp[18*b+2+e]
+		}
+	}
+}
+
+// DotQ4_0R is DotQ4_0 for a row repacked by RepackQ4_0.
+func DotQ4_0R(w []byte, a *Q8) float32 {
+	var out [1]float32
+	DotQ4_0RRows(w, len(w), 1, a, out[:])
+	return out[0]
+}
+
+// DotQ4_0RRows computes dst[r] = DotQ4_0R(row r) for rows repacked rows
+// of w, stride bytes apart: one call streams a whole range of rows.
+func DotQ4_0RRows(w []byte, stride, rows int, a *Q8, dst []float32) {
+	np := len(a.D) / 2
+	if rows <= 0 {
+		return
+	}
+	_ = w[(rows-1)*stride+36*np-1]
+	_ = dst[rows-1]
+	if current.dotQ4_0R == nil || len(a.RL) != 16*np {
+		for r := 0; r < rows; r++ {
+			dst[r] = dotQ4_0RGeneric(w[r*stride:], a)
+		}
+		return
+	}
+	current.dotQ4_0R(unsafe.SliceData(w), stride, rows, np, unsafe.SliceData(a.RQ), unsafe.SliceData(a.RN), unsafe.SliceData(a.RL), &dst[0])
+}
+
+// DequantQ4_0R dequantizes a row repacked by RepackQ4_0 (len(dst)/64 pairs).
+func DequantQ4_0R(dst []float32, src []byte) {
+	np := len(dst) / 64
+	_ = src[36*np-1]
+	for p := 0; p < np; p++ {
+		pair := src[36*p:]
+		d := [2]float32{f16le(pair, 0), f16le(pair, 2)}
+		y := dst[64*p : 64*p+64]
+		for k := 0; k < 32; k++ {
+			e, b := repackIndex(k)
+			q := pair[4+k]
+			y[32*b+e] = d[b] * float32(int(q&15)-8)
+			y[32*b+e+16] = d[b] * float32(int(q>>4)-8)
+		}
 	}
 }
 
@@ -423,4 +532,22 @@ func DequantQ6_K(dst []float32, src []byte) {
 		f = dequantQ6_KGeneric
 	}
 	f(f32p(dst), unsafe.SliceData(src), nb)
+}
+
+// dotQ4_0RGeneric is the generic kernel for repacked rows, from the plain
+// activation layout.
+func dotQ4_0RGeneric(w []byte, a *Q8) float32 {
+	var s float32
+	for p := 0; p < len(a.D)/2; p++ {
+		pair := w[36*p:]
+		var acc [2]int32
+		for k := 0; k < 32; k++ {
+			e, b := repackIndex(k)
+			x := a.Q[64*p+32*b:]
+			q := pair[4+k]
+			acc[b] += int32(int(q&15)-8)*int32(x[e]) + int32(int(q>>4)-8)*int32(x[e+16])
+		}
+		s += f16le(pair, 0)*a.D[2*p]*float32(acc[0]) + f16le(pair, 2)*a.D[2*p+1]*float32(acc[1])
+	}
+	return s
 }

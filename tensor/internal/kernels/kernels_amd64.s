@@ -432,6 +432,95 @@ q4x2_done:
 	MOVSS         X0, ret+40(FP)
 	RET
 
+// func dotQ4_0RVNNI(w *byte, stride int, rows int, np int, xq *int8, xn *int32, xl *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, MMX+
+TEXT ·dotQ4_0RVNNI(SB), NOSPLIT, $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+
+q4r_row:
+	CMPQ   DX, $0x01
+	JL     q4r_end
+	MOVQ   np+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xn+40(FP), R8
+	MOVQ   xl+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+
+q4r_loop2:
+	CMPQ         SI, $0x02
+	JL           q4r_loop1
+	PREFETCHT0   1024(R10)
+	VMOVDQU      4(R10), Y3
+	VPSRLW       $0x04, Y3, Y4
+	VINSERTI64X4 $0x01, Y4, Z3, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU32    (R8), Z5
+	VPDPBUSD     (DI), Z4, Z5
+	VCVTDQ2PS    Z5, Z5
+	VPBROADCASTD (R10), Y3
+	VCVTPH2PS    Y3, Z4
+	VMULPS       (R9), Z4, Z4
+	VFMADD231PS  Z5, Z4, Z1
+	VMOVDQU      40(R10), Y3
+	VPSRLW       $0x04, Y3, Y4
+	VINSERTI64X4 $0x01, Y4, Z3, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU32    64(R8), Z5
+	VPDPBUSD     64(DI), Z4, Z5
+	VCVTDQ2PS    Z5, Z5
+	VPBROADCASTD 36(R10), Y3
+	VCVTPH2PS    Y3, Z4
+	VMULPS       64(R9), Z4, Z4
+	VFMADD231PS  Z5, Z4, Z2
+	ADDQ         $0x48, R10
+	ADDQ         $0x00000080, DI
+	ADDQ         $0x00000080, R8
+	ADDQ         $0x00000080, R9
+	SUBQ         $0x02, SI
+	JMP          q4r_loop2
+
+q4r_loop1:
+	CMPQ         SI, $0x01
+	JL           q4r_done
+	VMOVDQU      4(R10), Y3
+	VPSRLW       $0x04, Y3, Y4
+	VINSERTI64X4 $0x01, Y4, Z3, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU32    (R8), Z5
+	VPDPBUSD     (DI), Z4, Z5
+	VCVTDQ2PS    Z5, Z5
+	VPBROADCASTD (R10), Y3
+	VCVTPH2PS    Y3, Z4
+	VMULPS       (R9), Z4, Z4
+	VFMADD231PS  Z5, Z4, Z1
+
+q4r_done:
+	VADDPS        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPS        Y2, Y1, Y2
+	VEXTRACTF32X4 $0x01, Y2, X1
+	VADDPS        X1, X2, X1
+	VMOVHLPS      X1, X1, X2
+	VADDPS        X2, X1, X1
+	VMOVSHDUP     X1, X2
+	VADDSS        X2, X1, X1
+	VMOVSS        X1, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           q4r_row
+
+q4r_end:
+	VZEROUPPER
+	RET
+
 // func gemmF32AVX512(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·gemmF32AVX512(SB), NOSPLIT, $0-56
@@ -1645,6 +1734,339 @@ gp1_overwrite:
 	VMOVUPS Z0, (AX)
 	VMOVUPS Z1, 64(AX)
 	VZEROUPPER
+	RET
+
+// func dotRowsF32AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·dotRowsF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), AX
+	MOVQ stride+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ dst+40(FP), BX
+	SHLQ $0x02, CX
+
+dotRowsF32AVX512_row:
+	CMPQ   DX, $0x01
+	JL     dotRowsF32AVX512_end
+	MOVQ   q+24(FP), SI
+	MOVQ   n+32(FP), DI
+	MOVQ   AX, R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+dotRowsF32AVX512_loop2:
+	CMPQ        DI, $0x20
+	JL          dotRowsF32AVX512_loop1
+	VMOVUPS     (R8), Z2
+	VFMADD231PS (SI), Z2, Z0
+	VMOVUPS     64(R8), Z2
+	VFMADD231PS 64(SI), Z2, Z1
+	ADDQ        $0x80, R8
+	ADDQ        $0x00000080, SI
+	SUBQ        $0x20, DI
+	JMP         dotRowsF32AVX512_loop2
+
+dotRowsF32AVX512_loop1:
+	CMPQ        DI, $0x10
+	JL          dotRowsF32AVX512_done
+	VMOVUPS     (R8), Z2
+	VFMADD231PS (SI), Z2, Z0
+
+dotRowsF32AVX512_done:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           dotRowsF32AVX512_row
+
+dotRowsF32AVX512_end:
+	VZEROUPPER
+	RET
+
+// func dotRowsF16AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL
+TEXT ·dotRowsF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ k+0(FP), AX
+	MOVQ stride+8(FP), CX
+	MOVQ rows+16(FP), DX
+	MOVQ dst+40(FP), BX
+	SHLQ $0x01, CX
+
+dotRowsF16AVX512_row:
+	CMPQ   DX, $0x01
+	JL     dotRowsF16AVX512_end
+	MOVQ   q+24(FP), SI
+	MOVQ   n+32(FP), DI
+	MOVQ   AX, R8
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+
+dotRowsF16AVX512_loop2:
+	CMPQ        DI, $0x20
+	JL          dotRowsF16AVX512_loop1
+	VCVTPH2PS   (R8), Z2
+	VFMADD231PS (SI), Z2, Z0
+	VCVTPH2PS   32(R8), Z2
+	VFMADD231PS 64(SI), Z2, Z1
+	ADDQ        $0x40, R8
+	ADDQ        $0x00000080, SI
+	SUBQ        $0x20, DI
+	JMP         dotRowsF16AVX512_loop2
+
+dotRowsF16AVX512_loop1:
+	CMPQ        DI, $0x10
+	JL          dotRowsF16AVX512_done
+	VCVTPH2PS   (R8), Z2
+	VFMADD231PS (SI), Z2, Z0
+
+dotRowsF16AVX512_done:
+	VADDPS        Z1, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VADDPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VADDPS        X0, X1, X0
+	VMOVHLPS      X0, X0, X1
+	VADDPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VADDSS        X1, X0, X0
+	VMOVSS        X0, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           dotRowsF16AVX512_row
+
+dotRowsF16AVX512_end:
+	VZEROUPPER
+	RET
+
+// func wsumF32AVX512(v *byte, stride int, rows int, p *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·wsumF32AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+40(FP), AX
+	MOVQ n+32(FP), CX
+	MOVQ stride+8(FP), DX
+	SHLQ $0x02, DX
+
+wsumF32AVX512_chunk:
+	CMPQ    CX, $0x10
+	JL      wsumF32AVX512_end
+	MOVQ    v+0(FP), BX
+	MOVQ    p+24(FP), SI
+	MOVQ    rows+16(FP), DI
+	CMPQ    CX, $0x40
+	JL      wsumF32AVX512_one
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+
+wsumF32AVX512_row4:
+	CMPQ         DI, $0x01
+	JL           wsumF32AVX512_store4
+	VBROADCASTSS (SI), Z4
+	VMOVUPS      (BX), Z5
+	VFMADD231PS  Z5, Z4, Z0
+	VMOVUPS      64(BX), Z5
+	VFMADD231PS  Z5, Z4, Z1
+	VMOVUPS      128(BX), Z5
+	VFMADD231PS  Z5, Z4, Z2
+	VMOVUPS      192(BX), Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x04, SI
+	ADDQ         DX, BX
+	DECQ         DI
+	JMP          wsumF32AVX512_row4
+
+wsumF32AVX512_store4:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x40, CX
+	MOVQ    v+0(FP), BX
+	ADDQ    $0x00000100, BX
+	MOVQ    BX, v+0(FP)
+	JMP     wsumF32AVX512_chunk
+
+wsumF32AVX512_one:
+	VMOVUPS (AX), Z0
+
+wsumF32AVX512_row1:
+	CMPQ         DI, $0x01
+	JL           wsumF32AVX512_store1
+	VBROADCASTSS (SI), Z1
+	VMOVUPS      (BX), Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x04, SI
+	ADDQ         DX, BX
+	DECQ         DI
+	JMP          wsumF32AVX512_row1
+
+wsumF32AVX512_store1:
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	MOVQ    v+0(FP), BX
+	ADDQ    $0x00000040, BX
+	MOVQ    BX, v+0(FP)
+	JMP     wsumF32AVX512_chunk
+
+wsumF32AVX512_end:
+	VZEROUPPER
+	RET
+
+// func wsumF16AVX512(v *byte, stride int, rows int, p *float32, n int, out *float32)
+// Requires: AVX, AVX512F
+TEXT ·wsumF16AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+40(FP), AX
+	MOVQ n+32(FP), CX
+	MOVQ stride+8(FP), DX
+	SHLQ $0x01, DX
+
+wsumF16AVX512_chunk:
+	CMPQ    CX, $0x10
+	JL      wsumF16AVX512_end
+	MOVQ    v+0(FP), BX
+	MOVQ    p+24(FP), SI
+	MOVQ    rows+16(FP), DI
+	CMPQ    CX, $0x40
+	JL      wsumF16AVX512_one
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+
+wsumF16AVX512_row4:
+	CMPQ         DI, $0x01
+	JL           wsumF16AVX512_store4
+	VBROADCASTSS (SI), Z4
+	VCVTPH2PS    (BX), Z5
+	VFMADD231PS  Z5, Z4, Z0
+	VCVTPH2PS    32(BX), Z5
+	VFMADD231PS  Z5, Z4, Z1
+	VCVTPH2PS    64(BX), Z5
+	VFMADD231PS  Z5, Z4, Z2
+	VCVTPH2PS    96(BX), Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x04, SI
+	ADDQ         DX, BX
+	DECQ         DI
+	JMP          wsumF16AVX512_row4
+
+wsumF16AVX512_store4:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	SUBQ    $0x40, CX
+	MOVQ    v+0(FP), BX
+	ADDQ    $0x00000080, BX
+	MOVQ    BX, v+0(FP)
+	JMP     wsumF16AVX512_chunk
+
+wsumF16AVX512_one:
+	VMOVUPS (AX), Z0
+
+wsumF16AVX512_row1:
+	CMPQ         DI, $0x01
+	JL           wsumF16AVX512_store1
+	VBROADCASTSS (SI), Z1
+	VCVTPH2PS    (BX), Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x04, SI
+	ADDQ         DX, BX
+	DECQ         DI
+	JMP          wsumF16AVX512_row1
+
+wsumF16AVX512_store1:
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, CX
+	MOVQ    v+0(FP), BX
+	ADDQ    $0x00000020, BX
+	MOVQ    BX, v+0(FP)
+	JMP     wsumF16AVX512_chunk
+
+wsumF16AVX512_end:
+	VZEROUPPER
+	RET
+
+// func expSubAVX512(x *float32, n int, m float32) float32
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VL, SSE
+TEXT ·expSubAVX512(SB), NOSPLIT, $0-28
+	MOVQ         x+0(FP), AX
+	MOVQ         n+8(FP), CX
+	VBROADCASTSS m+16(FP), Z0
+	MOVL         $0xc2ae0000, DX
+	VPBROADCASTD DX, Z1
+	MOVL         $0x3fb8aa3b, DX
+	VPBROADCASTD DX, Z2
+	MOVL         $0x3f317200, DX
+	VPBROADCASTD DX, Z3
+	MOVL         $0x35bfbe8e, DX
+	VPBROADCASTD DX, Z4
+	MOVL         $0x3ab60b61, DX
+	VPBROADCASTD DX, Z5
+	MOVL         $0x3c088889, DX
+	VPBROADCASTD DX, Z6
+	MOVL         $0x3d2aaaab, DX
+	VPBROADCASTD DX, Z7
+	MOVL         $0x3e2aaaab, DX
+	VPBROADCASTD DX, Z8
+	MOVL         $0x3f000000, DX
+	VPBROADCASTD DX, Z9
+	MOVL         $0x3f800000, DX
+	VPBROADCASTD DX, Z10
+	MOVL         $0x3f800000, DX
+	VPBROADCASTD DX, Z11
+	VXORPS       Z12, Z12, Z12
+
+exp_loop:
+	CMPQ         CX, $0x10
+	JL           exp_done
+	VMOVUPS      (AX), Z13
+	VSUBPS       Z0, Z13, Z13
+	VMAXPS       Z1, Z13, Z13
+	VMULPS       Z2, Z13, Z14
+	VRNDSCALEPS  $0x00, Z14, Z14
+	VFNMADD231PS Z3, Z14, Z13
+	VFNMADD231PS Z4, Z14, Z13
+	VMOVAPS      Z5, Z15
+	VFMADD213PS  Z6, Z13, Z15
+	VFMADD213PS  Z7, Z13, Z15
+	VFMADD213PS  Z8, Z13, Z15
+	VFMADD213PS  Z9, Z13, Z15
+	VFMADD213PS  Z10, Z13, Z15
+	VFMADD213PS  Z11, Z13, Z15
+	VSCALEFPS    Z14, Z15, Z15
+	VMOVUPS      Z15, (AX)
+	VADDPS       Z15, Z12, Z12
+	ADDQ         $0x40, AX
+	SUBQ         $0x10, CX
+	JMP          exp_loop
+
+exp_done:
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VADDPS        Y0, Y12, Y0
+	VEXTRACTF32X4 $0x01, Y0, X1
+	VADDPS        X1, X0, X1
+	VMOVHLPS      X1, X1, X0
+	VADDPS        X0, X1, X1
+	VMOVSHDUP     X1, X0
+	VADDSS        X0, X1, X1
+	VZEROUPPER
+	MOVSS         X1, ret+24(FP)
 	RET
 
 // func cvtF16AVX512(dst *float32, src *uint16, n int)

@@ -206,11 +206,16 @@ func benchDotQ4_0(b *testing.B, rows int) {
 	}
 	var q Q8
 	q.Quantize(randF32(r, 32*nb))
+	dot := DotQ4_0
+	if os.Getenv("REPACK") != "" && CanRepackQ4_0() {
+		RepackQ4_0(w)
+		dot = DotQ4_0R
+	}
 	b.SetBytes(int64(len(w)))
 	var s float32
 	for i := 0; i < b.N; i++ {
 		for row := 0; row < rows; row++ {
-			s += DotQ4_0(w[18*nb*row:18*nb*(row+1)], &q)
+			s += dot(w[18*nb*row:18*nb*(row+1)], &q)
 		}
 	}
 	_ = s
@@ -354,6 +359,39 @@ func TestDequantK(t *testing.T) {
 						t.Fatalf("%s nb=%d [%d]: %g, want %g", c.name, nb, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	})
+}
+
+func TestRepackQ4_0(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 11))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{2, 4, 96} {
+			w := make([]byte, 18*nb)
+			for i := range w {
+				w[i] = byte(r.IntN(256))
+			}
+			for b := 0; b < nb; b++ {
+				binary.LittleEndian.PutUint16(w[18*b:], halfBits(float32(r.Float64()*0.1)))
+			}
+			x := randF32(r, 32*nb)
+			var q Q8
+			q.Quantize(x)
+			want := dotQ4_0Generic(&w[0], nb, &q.Q[0], &q.D[0], &q.S[0])
+			wantF := make([]float32, 32*nb)
+			dequantQ4_0Generic(&wantF[0], &w[0], nb)
+			rp := append([]byte(nil), w...)
+			RepackQ4_0(rp)
+			gotF := make([]float32, 32*nb)
+			DequantQ4_0R(gotF, rp)
+			for i := range gotF {
+				if gotF[i] != wantF[i] {
+					t.Fatalf("nb=%d: DequantQ4_0R[%d] = %g, want %g", nb, i, gotF[i], wantF[i])
+				}
+			}
+			if got := DotQ4_0R(rp, &q); !close(got, want, float64(nb)*100) {
+				t.Errorf("nb=%d: DotQ4_0R = %g, want %g", nb, got, want)
 			}
 		}
 	})

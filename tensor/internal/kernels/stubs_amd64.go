@@ -25,6 +25,9 @@ func dotQ4_0VNNI(w *byte, nb int, xq *int8, xd *float32, xs *float32) float32
 // dotQ4_0x2VNNI returns the dot product of 2·np Q4_0 blocks with pair-arranged int8 activations (AVX-512 VNNI).
 func dotQ4_0x2VNNI(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 
+// dotQ4_0RVNNI computes dst[r] = row r · activations for rows repacked Q4_0 rows (np block pairs each, stride bytes apart) with matching int8 activations (AVX-512 VNNI).
+func dotQ4_0RVNNI(w *byte, stride int, rows int, np int, xq *int8, xn *int32, xl *float32, dst *float32)
+
 // gemmF32AVX512 adds a 4×6 tile of w·xᵀ into c (AVX-512F); k is a multiple of 16 and strides are in elements.
 func gemmF32AVX512(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
 
@@ -42,6 +45,21 @@ func gemmPacked2AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc 
 
 // gemmPacked1AVX512 adds (or stores) a 32×1 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
 func gemmPacked1AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// dotRowsF32AVX512 computes rows dot products of q with keys stride elements apart (AVX-512F).
+func dotRowsF32AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
+
+// dotRowsF16AVX512 computes rows dot products of q with keys stride elements apart (AVX-512F).
+func dotRowsF16AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
+
+// wsumF32AVX512 adds Σ_j p[j]·v_j into out over rows value vectors stride elements apart (AVX-512F); n ≤ 256.
+func wsumF32AVX512(v *byte, stride int, rows int, p *float32, n int, out *float32)
+
+// wsumF16AVX512 adds Σ_j p[j]·v_j into out over rows value vectors stride elements apart (AVX-512F); n ≤ 256.
+func wsumF16AVX512(v *byte, stride int, rows int, p *float32, n int, out *float32)
+
+// expSubAVX512 replaces x[i] by exp(x[i]−m) and returns the sum (AVX-512F); n a multiple of 16.
+func expSubAVX512(x *float32, n int, m float32) float32
 
 // cvtF16AVX512 converts n IEEE halves to float32, n a multiple of 16.
 func cvtF16AVX512(dst *float32, src *uint16, n int)

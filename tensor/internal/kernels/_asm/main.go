@@ -10,6 +10,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -27,10 +28,16 @@ func main() {
 	dotQ8_0VNNI()
 	dotQ4_0VNNI()
 	dotQ4_0x2VNNI()
+	dotQ4_0RVNNI()
 	gemmF32AVX512()
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
+	dotRowsAVX512(false)
+	dotRowsAVX512(true)
+	wsumAVX512(false)
+	wsumAVX512(true)
+	expSubAVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
 	dequantQ8_0AVX512()
@@ -563,6 +570,82 @@ func dequantQ4_0AVX512() {
 	RET()
 }
 
+// dotQ4_0RVNNI is dotQ4_0x2VNNI over Q4_0 rows repacked at load time
+// (see RepackQ4_0): each pair of blocks is [d0 d1 | 32 bytes], byte k of
+// the 32 holding element 4·(L/2)+k%4 (low nibble) and that +16 (high
+// nibble) of block L%2, L = k/4. Lane L of the unpacked ZMM then belongs to
+// block L%2, so both scales come from one 32-bit broadcast. Activations use
+// the matching layout (Q8.RQ/RN/RL).
+func dotQ4_0RVNNI() {
+	TEXT("dotQ4_0RVNNI", NOSPLIT, "func(w *byte, stride int, rows int, np int, xq *int8, xn *int32, xl *float32, dst *float32)")
+	Doc("dotQ4_0RVNNI computes dst[r] = row r · activations for rows repacked Q4_0 rows (np block pairs each, stride bytes apart) with matching int8 activations (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	dst := Load(Param("dst"), GP64())
+	mask := bcastConst(0x0f0f0f0f)
+	Label("q4r_row")
+	CMPQ(rows, U8(1))
+	JL(LabelRef("q4r_end"))
+	np := Load(Param("np"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xn := Load(Param("xn"), GP64())
+	xl := Load(Param("xl"), GP64())
+	wp := GP64()
+	MOVQ(w, wp)
+	acc := []VecVirtual{ZMM(), ZMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	pair := func(i int, acc VecVirtual) {
+		wo := 36 * i
+		q := YMM()
+		VMOVDQU(Mem{Base: wp, Disp: wo + 4}, q)
+		h := YMM()
+		VPSRLW(U8(4), q, h)
+		z := ZMM()
+		VINSERTI64X4(U8(1), h, q.AsZ(), z)
+		VPANDD(mask, z, z)
+		t := ZMM()
+		VMOVDQU32(Mem{Base: xn, Disp: 64 * i}, t)
+		VPDPBUSD(Mem{Base: xq, Disp: 64 * i}, z, t)
+		VCVTDQ2PS(t, t)
+		sh := YMM()
+		VPBROADCASTD(Mem{Base: wp, Disp: wo}, sh)
+		sz := ZMM()
+		VCVTPH2PS(sh, sz)
+		VMULPS(Mem{Base: xl, Disp: 64 * i}, sz, sz)
+		VFMADD231PS(t, sz, acc)
+	}
+	Label("q4r_loop2")
+	CMPQ(np, U8(2))
+	JL(LabelRef("q4r_loop1"))
+	PREFETCHT0(Mem{Base: wp, Disp: prefetchAhead})
+	pair(0, acc[0])
+	pair(1, acc[1])
+	ADDQ(U8(72), wp)
+	ADDQ(U32(128), xq)
+	ADDQ(U32(128), xn)
+	ADDQ(U32(128), xl)
+	SUBQ(U8(2), np)
+	JMP(LabelRef("q4r_loop2"))
+	Label("q4r_loop1")
+	CMPQ(np, U8(1))
+	JL(LabelRef("q4r_done"))
+	pair(0, acc[0])
+	Label("q4r_done")
+	VADDPS(acc[1], acc[0], acc[0])
+	s := hsumZ(acc[0])
+	VMOVSS(s, Mem{Base: dst})
+	ADDQ(U8(4), dst)
+	ADDQ(stride, w)
+	DECQ(rows)
+	JMP(LabelRef("q4r_row"))
+	Label("q4r_end")
+	VZEROUPPER()
+	RET()
+}
+
 // gemmTokenTiles are the token counts the packed GEMM kernel is generated
 // for; a batch is covered by the largest first.
 var gemmTokenTiles = []int{12, 8, 4, 2, 1}
@@ -667,6 +750,221 @@ func gemmPackedAVX512(T int) {
 		}
 	}
 	VZEROUPPER()
+	RET()
+}
+
+// dotRowsAVX512: dst[j] = Σ_d q[d]·k[j·stride + d] for j < rows, the
+// attention scores of one query against rows cached keys (float32 or, with
+// half, IEEE half keys); n (the head dimension) a multiple of 16, stride in
+// elements.
+func dotRowsAVX512(half bool) {
+	name, es := "dotRowsF32AVX512", 4
+	if half {
+		name, es = "dotRowsF16AVX512", 2
+	}
+	TEXT(name, NOSPLIT, "func(k *byte, stride int, rows int, q *float32, n int, dst *float32)")
+	Doc(name + " computes rows dot products of q with keys stride elements apart (AVX-512F).")
+	kp := Load(Param("k"), GP64())
+	stride := Load(Param("stride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	dst := Load(Param("dst"), GP64())
+	if half {
+		SHLQ(U8(1), stride)
+	} else {
+		SHLQ(U8(2), stride)
+	}
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("row"))
+	CMPQ(rows, U8(1))
+	JL(LabelRef(lbl("end")))
+	q := Load(Param("q"), GP64())
+	n := Load(Param("n"), GP64())
+	kr := GP64()
+	MOVQ(kp, kr)
+	acc := []VecVirtual{ZMM(), ZMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	load := func(m Mem) VecVirtual {
+		z := ZMM()
+		if half {
+			VCVTPH2PS(m, z)
+		} else {
+			VMOVUPS(m, z)
+		}
+		return z
+	}
+	Label(lbl("loop2"))
+	CMPQ(n, U8(32))
+	JL(LabelRef(lbl("loop1")))
+	for i := 0; i < 2; i++ {
+		z := load(Mem{Base: kr, Disp: 16 * es * i})
+		VFMADD231PS(Mem{Base: q, Disp: 64 * i}, z, acc[i])
+	}
+	ADDQ(U8(32*es), kr)
+	ADDQ(U32(128), q)
+	SUBQ(U8(32), n)
+	JMP(LabelRef(lbl("loop2")))
+	Label(lbl("loop1"))
+	CMPQ(n, U8(16))
+	JL(LabelRef(lbl("done")))
+	z := load(Mem{Base: kr})
+	VFMADD231PS(Mem{Base: q}, z, acc[0])
+	Label(lbl("done"))
+	VADDPS(acc[1], acc[0], acc[0])
+	sum := hsumZ(acc[0])
+	VMOVSS(sum, Mem{Base: dst})
+	ADDQ(U8(4), dst)
+	ADDQ(stride, kp)
+	DECQ(rows)
+	JMP(LabelRef(lbl("row")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}
+
+// wsumAVX512: out[d] += Σ_j p[j]·v[j·stride + d] for d < n, the attention
+// output of one query over rows cached values; n a multiple of 16 and at
+// most 256 (the accumulators live in registers).
+func wsumAVX512(half bool) {
+	name, es := "wsumF32AVX512", 4
+	if half {
+		name, es = "wsumF16AVX512", 2
+	}
+	TEXT(name, NOSPLIT, "func(v *byte, stride int, rows int, p *float32, n int, out *float32)")
+	Doc(name + " adds Σ_j p[j]·v_j into out over rows value vectors stride elements apart (AVX-512F); n ≤ 256.")
+	out := Load(Param("out"), GP64())
+	n := Load(Param("n"), GP64())
+	stride := Load(Param("stride"), GP64())
+	if half {
+		SHLQ(U8(1), stride)
+	} else {
+		SHLQ(U8(2), stride)
+	}
+	lbl := func(s string) string { return name + "_" + s }
+	// Process the head dimension in chunks of 64 (4 ZMM accumulators).
+	Label(lbl("chunk"))
+	CMPQ(n, U8(16))
+	JL(LabelRef(lbl("end")))
+	vp := Load(Param("v"), GP64())
+	pp := Load(Param("p"), GP64())
+	rows := Load(Param("rows"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	// Number of live accumulators this chunk: min(4, n/16); handled by
+	// running the 4-wide body when n ≥ 64 and a 1-wide body otherwise.
+	CMPQ(n, U8(64))
+	JL(LabelRef(lbl("one")))
+	for i, a := range acc {
+		VMOVUPS(Mem{Base: out, Disp: 64 * i}, a)
+	}
+	Label(lbl("row4"))
+	CMPQ(rows, U8(1))
+	JL(LabelRef(lbl("store4")))
+	pb := ZMM()
+	VBROADCASTSS(Mem{Base: pp}, pb)
+	for i, a := range acc {
+		z := ZMM()
+		if half {
+			VCVTPH2PS(Mem{Base: vp, Disp: 16 * es * i}, z)
+		} else {
+			VMOVUPS(Mem{Base: vp, Disp: 16 * es * i}, z)
+		}
+		VFMADD231PS(z, pb, a)
+	}
+	ADDQ(U8(4), pp)
+	ADDQ(stride, vp)
+	DECQ(rows)
+	JMP(LabelRef(lbl("row4")))
+	Label(lbl("store4"))
+	for i, a := range acc {
+		VMOVUPS(a, Mem{Base: out, Disp: 64 * i})
+	}
+	ADDQ(U32(256), out)
+	SUBQ(U8(64), n)
+	// Advance v by 64 elements for the next chunk: shift the base pointer.
+	vbase := Load(Param("v"), GP64())
+	ADDQ(U32(uint32(64*es)), vbase)
+	Store(vbase, Param("v"))
+	JMP(LabelRef(lbl("chunk")))
+	Label(lbl("one"))
+	a := acc[0]
+	VMOVUPS(Mem{Base: out}, a)
+	Label(lbl("row1"))
+	CMPQ(rows, U8(1))
+	JL(LabelRef(lbl("store1")))
+	pb1 := ZMM()
+	VBROADCASTSS(Mem{Base: pp}, pb1)
+	z := ZMM()
+	if half {
+		VCVTPH2PS(Mem{Base: vp}, z)
+	} else {
+		VMOVUPS(Mem{Base: vp}, z)
+	}
+	VFMADD231PS(z, pb1, a)
+	ADDQ(U8(4), pp)
+	ADDQ(stride, vp)
+	DECQ(rows)
+	JMP(LabelRef(lbl("row1")))
+	Label(lbl("store1"))
+	VMOVUPS(a, Mem{Base: out})
+	ADDQ(U8(64), out)
+	SUBQ(U8(16), n)
+	vbase1 := Load(Param("v"), GP64())
+	ADDQ(U32(uint32(16*es)), vbase1)
+	Store(vbase1, Param("v"))
+	JMP(LabelRef(lbl("chunk")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}
+
+// expSubAVX512: x[i] = exp(x[i] − m) for n (a multiple of 16) values ≤ m,
+// returning their sum: the softmax numerators. exp(t) = 2^k·p(r) with
+// k = round(t·log2 e), r = t − k·ln 2 (two-part ln 2) and p the degree-6
+// Taylor polynomial (relative error < 2e-7 on |r| ≤ ln2/2), scaled by
+// VSCALEFPS.
+func expSubAVX512() {
+	TEXT("expSubAVX512", NOSPLIT, "func(x *float32, n int, m float32) float32")
+	Doc("expSubAVX512 replaces x[i] by exp(x[i]−m) and returns the sum (AVX-512F); n a multiple of 16.")
+	x := Load(Param("x"), GP64())
+	n := Load(Param("n"), GP64())
+	mz := ZMM()
+	VBROADCASTSS(NewParamAddr("m", 16), mz)
+	c := func(v float32) VecVirtual { return bcastConst(math.Float32bits(v)) }
+	lo := c(-87.0)
+	log2e := c(1.4426950408889634)
+	ln2hi := c(0.693145751953125)
+	ln2lo := c(1.4286068203094172e-06)
+	coef := []VecVirtual{c(1.0 / 720), c(1.0 / 120), c(1.0 / 24), c(1.0 / 6), c(0.5), c(1), c(1)}
+	sum := ZMM()
+	VXORPS(sum, sum, sum)
+	Label("exp_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("exp_done"))
+	t := ZMM()
+	VMOVUPS(Mem{Base: x}, t)
+	VSUBPS(mz, t, t)
+	VMAXPS(lo, t, t)
+	k := ZMM()
+	VMULPS(log2e, t, k)
+	VRNDSCALEPS(U8(0), k, k)
+	VFNMADD231PS(ln2hi, k, t)
+	VFNMADD231PS(ln2lo, k, t)
+	p := ZMM()
+	VMOVAPS(coef[0], p)
+	for _, cc := range coef[1:] {
+		VFMADD213PS(cc, t, p) // p = p·t + c
+	}
+	VSCALEFPS(k, p, p)
+	VMOVUPS(p, Mem{Base: x})
+	VADDPS(p, sum, sum)
+	ADDQ(U8(64), x)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("exp_loop"))
+	Label("exp_done")
+	r := hsumZ(sum)
+	VZEROUPPER()
+	Store(r, ReturnIndex(0))
 	RET()
 }
 

@@ -1,0 +1,97 @@
+package kernels
+
+import (
+	"math"
+	"unsafe"
+)
+
+// Attention kernels: scores of one query against a run of cached keys, the
+// softmax numerators, and the weighted sum of cached values. Keys and
+// values are rows stride elements apart, float32 or IEEE half.
+
+// DotRowsF32 sets dst[j] = Σ_d q[d]·k[j·stride+d] for j < len(dst), d < len(q).
+func DotRowsF32(k []float32, stride int, q, dst []float32) {
+	rows, n := len(dst), len(q)
+	if rows == 0 {
+		return
+	}
+	_ = k[(rows-1)*stride+n-1]
+	if current.dotRowsF32 != nil && n%16 == 0 {
+		current.dotRowsF32((*byte)(unsafe.Pointer(&k[0])), stride, rows, &q[0], n, &dst[0])
+		return
+	}
+	for j := range dst {
+		dst[j] = DotF32(q, k[j*stride:j*stride+n])
+	}
+}
+
+// DotRowsF16 is DotRowsF32 for half-precision keys.
+func DotRowsF16(k []uint16, stride int, q, dst []float32) {
+	rows, n := len(dst), len(q)
+	if rows == 0 {
+		return
+	}
+	_ = k[(rows-1)*stride+n-1]
+	if current.dotRowsF16 != nil && n%16 == 0 {
+		current.dotRowsF16((*byte)(unsafe.Pointer(&k[0])), stride, rows, &q[0], n, &dst[0])
+		return
+	}
+	for j := range dst {
+		dst[j] = dotF16Generic(&k[j*stride], &q[0], n)
+	}
+}
+
+// WSumF32 adds Σ_j p[j]·v[j·stride+d] into out[d] for j < len(p), d < len(out).
+func WSumF32(v []float32, stride int, p, out []float32) {
+	rows, n := len(p), len(out)
+	if rows == 0 {
+		return
+	}
+	_ = v[(rows-1)*stride+n-1]
+	if current.wsumF32 != nil && n%16 == 0 && n <= 256 {
+		current.wsumF32((*byte)(unsafe.Pointer(&v[0])), stride, rows, &p[0], n, &out[0])
+		return
+	}
+	for j, w := range p {
+		Axpy(out, v[j*stride:j*stride+n], w)
+	}
+}
+
+// WSumF16 is WSumF32 for half-precision values.
+func WSumF16(v []uint16, stride int, p, out []float32) {
+	rows, n := len(p), len(out)
+	if rows == 0 {
+		return
+	}
+	_ = v[(rows-1)*stride+n-1]
+	if current.wsumF16 != nil && n%16 == 0 && n <= 256 {
+		current.wsumF16((*byte)(unsafe.Pointer(&v[0])), stride, rows, &p[0], n, &out[0])
+		return
+	}
+	for j, w := range p {
+		row := v[j*stride : j*stride+n]
+		for d := range out {
+			out[d] += w * f16(row[d])
+		}
+	}
+}
+
+// ExpSub replaces x[i] by exp(x[i]−m) (m ≥ every x[i], so no overflow) and
+// returns their sum.
+func ExpSub(x []float32, m float32) float32 {
+	n := len(x)
+	var s float32
+	k := 0
+	if current.expSub != nil {
+		k = n - n%16
+		if k > 0 {
+			s = current.expSub(&x[0], k, m)
+		}
+	}
+	for i := k; i < n; i++ {
+		e := float32(math.Exp(float64(x[i] - m)))
+		x[i] = e
+		s += e
+	}
+	return s
+}
