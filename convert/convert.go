@@ -265,10 +265,22 @@ func writeMetadata(w *kvWriter, c *model.Config, name string, fileType uint32, q
 
 func writeVocab(w *kvWriter, tok *tokenizer.Tokenizer, vocabSize int) {
 	v := tok.VocabPadded(vocabSize)
-	w.SetKV("tokenizer.ggml.model", "llama")
-	w.SetKV("tokenizer.ggml.pre", "default")
+	model, pre := v.Model, v.Pre
+	if model == "" {
+		model = "llama"
+	}
+	if pre == "" {
+		pre = "default"
+	}
+	w.SetKV("tokenizer.ggml.model", model)
+	w.SetKV("tokenizer.ggml.pre", pre)
 	w.SetKV("tokenizer.ggml.tokens", v.Tokens)
-	w.SetKV("tokenizer.ggml.scores", v.Scores)
+	if len(v.Scores) > 0 {
+		w.SetKV("tokenizer.ggml.scores", v.Scores)
+	}
+	if len(v.Merges) > 0 { // byte-level BPE (Phi-4-mini)
+		w.SetKV("tokenizer.ggml.merges", v.Merges)
+	}
 	w.SetKV("tokenizer.ggml.token_type", v.Types)
 	set := func(key string, id int32) {
 		if id >= 0 {

@@ -18,7 +18,10 @@ var goldModels = []string{"phi3-mini-4k-tiny", "phi3-sliding-tiny", "phi3-longro
 
 // Q8_0Bound is the relative logit error (‖a−b‖/‖b‖ over all positions)
 // tested for Q8_0 files against transformers' logits of the bf16 model.
-const Q8_0Bound = 0.02
+// It includes the 8-bit quantization of the activations that the Q8_0
+// kernels use (as llama.cpp's do): 1.3-1.6% with float activations, 2.1%
+// with 8-bit ones on these tiny random models.
+const Q8_0Bound = 0.026
 
 // TestConvertedLogits converts every gold model to GGUF in several types,
 // loads the file and compares its logits with transformers' reference.

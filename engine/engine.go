@@ -105,6 +105,7 @@ func TokenizerFromGGUF(f *gguf.File) (*tokenizer.Tokenizer, error) {
 	if v.Tokens, ok = f.Strings("tokenizer.ggml.tokens"); !ok {
 		return nil, errors.New("tokenizer.ggml.tokens is missing")
 	}
+	v.Pre, _ = f.String("tokenizer.ggml.pre")
 	v.Scores, _ = f.Float32s("tokenizer.ggml.scores")
 	v.Types, _ = f.Int32s("tokenizer.ggml.token_type")
 	v.Merges, _ = f.Strings("tokenizer.ggml.merges")

@@ -45,7 +45,7 @@ var goldBounds = map[FileType]struct{ weightErr, logitErr float64 }{
 	AllF32: {1e-7, 1e-4},
 	F16:    {1e-6, 1e-4},
 	BF16:   {1e-7, 1e-4},
-	Q8_0:   {0.006, 0.019},
+	Q8_0:   {0.006, 0.026}, // logits include 8-bit activations (decode and int8 prefill)
 	Q4_0:   {0.090, 0.25},
 	Q4_1:   {0.083, 0.26},
 	Q5_0:   {0.045, 0.14},
@@ -54,7 +54,7 @@ var goldBounds = map[FileType]struct{ weightErr, logitErr float64 }{
 	Q4_K_M: {0.045, 0.13},
 	Q5_K_S: {0.040, 0.13},
 	Q5_K_M: {0.040, 0.125},
-	Q6_K:   {0.006, 0.023},
+	Q6_K:   {0.006, 0.026}, // falls back to Q8_0 on these row sizes
 }
 
 // TestQuantizeGold quantizes every gold model (Hugging Face folders) to

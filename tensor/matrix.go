@@ -122,6 +122,10 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	*t = matmulTask{p: p, dst: dst, w: w, x: x, n: n}
 	if n >= gemmMinTokens {
 		t.gemm = true
+		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
+			t.q8gemm = true
+			p.acts.prepare(x, n, w.Cols, w.Type)
+		}
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
@@ -138,17 +142,22 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 }
 
 type matmulTask struct {
-	p    *Pool
-	dst  []float32
-	w    *Matrix
-	x    []float32
-	n    int
-	gemm bool
-	q8   []kernels.Q8
+	p      *Pool
+	dst    []float32
+	w      *Matrix
+	x      []float32
+	n      int
+	gemm   bool
+	q8gemm bool
+	q8     []kernels.Q8
 }
 
 func (t *matmulTask) Run(worker, lo, hi int) {
 	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	if t.q8gemm {
+		t.runGemmQ8(worker, lo, hi)
+		return
+	}
 	if t.gemm {
 		t.runGemm(worker, lo, hi)
 		return
@@ -192,7 +201,6 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 		}
 	}
 }
-
 
 // runGemm handles panels [lo, hi) of panelRows rows: for each chunk of
 // kChunk columns it dequantizes the panel's rows, packs them transposed and

@@ -31,6 +31,8 @@ type Pool struct {
 	done    sync.WaitGroup
 	scratch [][]float32 // per-worker scratch space for kernels
 	q8      []kernels.Q8
+	acts    q8acts   // activations of the int8 prefill path
+	bytes   [][]byte // per-worker byte scratch
 	mm      matmulTask
 }
 
@@ -45,7 +47,7 @@ func NewPool(threads int) *Pool {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	p := &Pool{threads: threads, scratch: make([][]float32, threads)}
+	p := &Pool{threads: threads, scratch: make([][]float32, threads), bytes: make([][]byte, threads)}
 	for w := 1; w < threads; w++ {
 		ch := make(chan job, 1)
 		p.work = append(p.work, ch)
@@ -110,4 +112,12 @@ func (p *Pool) Scratch(w, n int) []float32 {
 		p.scratch[w] = make([]float32, n)
 	}
 	return p.scratch[w][:n]
+}
+
+// byteScratch returns worker w's byte scratch buffer with at least n bytes.
+func (p *Pool) byteScratch(w, n int) []byte {
+	if cap(p.bytes[w]) < n {
+		p.bytes[w] = make([]byte, n)
+	}
+	return p.bytes[w][:n]
 }

@@ -236,7 +236,7 @@ func TestMatMul(t *testing.T) {
 			// Decoding Q8_0/Q4_0 quantizes the activations to 8 bits per
 			// block of 32: each contributes at most half a step,
 			// max|x_block|/254, times |w|.
-			quantAct := (typ == Q8_0 || typ == Q4_0) && n < gemmMinTokens
+			quantAct := typ == Q8_0 || typ == Q4_0 // both decoding and the int8 prefill path
 			bound := func(i, j int) float64 {
 				b := 1e-5 * float64(cols)
 				if quantAct {

@@ -11,6 +11,7 @@ type scratch struct {
 	heap  []uint64
 	sheap []scoreItem
 	cache map[string][2]int32 // word -> its ids' span in the output
+	buf   []byte
 }
 
 // symbol is one node of the doubly linked list of symbols being merged.
@@ -141,6 +142,12 @@ func (t *Tokenizer) initialSymbols(s string, syms []symbol) []symbol {
 func (t *Tokenizer) encodeRank(out []int32, s string, sc *scratch) []int32 {
 	syms := t.initialSymbols(s, sc.syms)
 	sc.syms = syms
+	return t.mergeRanks(out, syms, sc)
+}
+
+// mergeRanks merges a linked list of symbols by rank (lowest rank first,
+// leftmost among equal ranks) and appends the resulting ids to out.
+func (t *Tokenizer) mergeRanks(out []int32, syms []symbol, sc *scratch) []int32 {
 	if len(syms) == 0 {
 		return out
 	}

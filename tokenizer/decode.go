@@ -16,6 +16,11 @@ import (
 // every byte of such a run (also the valid characters in it); the two agree
 // whenever the run is valid or consists only of invalid bytes. This rule is
 // what makes streaming with a Decoder give exactly the same text.
+//
+// For a byte-level tokenizer (Phi-4-mini) Decode is Hugging Face's
+// ByteLevel decoder (and tiktoken's decode): the bytes of all tokens,
+// added tokens included, are joined and read as UTF-8, each maximal
+// ill-formed subsequence becoming one U+FFFD (Rust's from_utf8_lossy).
 func (t *Tokenizer) Decode(ids []int32) string { return t.decode(ids, false) }
 
 // DecodeSkipSpecial is Decode without special tokens (IsSpecial), like
@@ -24,6 +29,16 @@ func (t *Tokenizer) Decode(ids []int32) string { return t.decode(ids, false) }
 func (t *Tokenizer) DecodeSkipSpecial(ids []int32) string { return t.decode(ids, true) }
 
 func (t *Tokenizer) decode(ids []int32, skipSpecial bool) string {
+	if t.byteLevel {
+		var b []byte
+		for _, id := range ids {
+			if id >= 0 && int(id) < len(t.kinds) && t.kinds[id] == kindBytes && !(skipSpecial && t.special[id]) {
+				b = append(b, t.dtext[id]...)
+			}
+		}
+		out, _ := appendLossy(make([]byte, 0, len(b)+8), b, true)
+		return string(out)
+	}
 	var sb strings.Builder
 	sb.Grow(len(ids) * 4)
 	var run []byte
@@ -67,7 +82,8 @@ func writeBytes(sb *strings.Builder, b []byte) {
 // Decoder turns a stream of ids into text incrementally. The concatenation
 // of all Add results and a final Flush equals Decode (or DecodeSkipSpecial)
 // of the whole sequence, and every Add result is valid UTF-8: bytes of a
-// character spelled with byte tokens are held back until it is complete.
+// character spelled with byte tokens (or, for a byte-level tokenizer, split
+// across tokens) are held back until it is complete.
 type Decoder struct {
 	t           *Tokenizer
 	skipSpecial bool
@@ -113,6 +129,11 @@ func (d *Decoder) Add(id int32) string {
 	case kindText:
 		d.flushPending()
 		d.buf = append(d.buf, t.dtext[id]...)
+	case kindBytes:
+		d.pending = append(d.pending, t.dtext[id]...)
+		var n int
+		d.buf, n = appendLossy(d.buf, d.pending, false)
+		d.pending = append(d.pending[:0], d.pending[n:]...)
 	default:
 		return ""
 	}
@@ -120,7 +141,8 @@ func (d *Decoder) Add(id int32) string {
 }
 
 // Flush returns the held bytes, each byte of an incomplete character as
-// U+FFFD. Adding more ids afterwards continues the same text.
+// U+FFFD (for a byte-level tokenizer: one U+FFFD for the incomplete
+// character). Adding more ids afterwards continues the same text.
 func (d *Decoder) Flush() string {
 	d.buf = d.buf[:0]
 	d.flushPending()
@@ -130,6 +152,11 @@ func (d *Decoder) Flush() string {
 // flushPending appends the held bytes to buf as Decode would at the end of
 // a byte run.
 func (d *Decoder) flushPending() {
+	if d.t.byteLevel {
+		d.buf, _ = appendLossy(d.buf, d.pending, true)
+		d.pending = d.pending[:0]
+		return
+	}
 	b := d.pending
 	for len(b) > 0 {
 		r, size := utf8.DecodeRune(b)

@@ -23,6 +23,27 @@ func FuzzLoad(f *testing.F) {
 	f.Add(bytes.Replace(valid, []byte(`"a b"`), []byte(`"a q"`), 1))
 	f.Add([]byte(`{"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"decoder":{"type":"Fuse"}}`))
 	f.Add([]byte(`{}`))
+	// Byte-level seeds, with a vocabulary cut down to a few characters so
+	// that the fuzzer can minimize its finds quickly (bytes whose
+	// character is missing are dropped).
+	small := func(m map[string]any) {
+		vocab := map[string]any{}
+		for i, p := range []string{"Ġ", "t", "h", "e", "a", "b", "c", "Ġt", "he", "Ġthe", "Ġa", "ab", "abc", "Ġab", "<", ">"} {
+			vocab[p] = i
+		}
+		m["model"].(map[string]any)["vocab"] = vocab
+		m["added_tokens"] = []any{map[string]any{"id": 16, "content": "<|end|>", "special": true}}
+	}
+	f.Add(tinyByteLevelJSON(small))
+	f.Add(tinyByteLevelJSON(func(m map[string]any) {
+		small(m)
+		m["pre_tokenizer"] = map[string]any{"type": "ByteLevel", "add_prefix_space": true, "use_regex": true}
+		m["model"].(map[string]any)["ignore_merges"] = true
+	}))
+	f.Add(tinyByteLevelJSON(func(m map[string]any) {
+		small(m)
+		m["model"].(map[string]any)["merges"] = []any{}
+	}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tk, err := Load("fuzz.json", data)
 		if err != nil {
@@ -114,4 +135,39 @@ func containsAdded(tk *Tokenizer, text string) bool {
 		}
 	}
 	return false
+}
+
+// FuzzPhi4EncodeDecode checks the byte-level Phi-4-mini tokenizer: for
+// text without added-token text, Decode(Encode(text)) is text with each
+// maximal ill-formed UTF-8 subsequence replaced by one U+FFFD (what
+// strings.ToValidUTF8 does not do, hence the comparison with appendLossy);
+// streaming decoding equals Decode; and the exported "gpt2" vocabulary
+// encodes the same.
+func FuzzPhi4EncodeDecode(f *testing.F) {
+	for _, g := range phi4Gold(f) {
+		f.Add(g.Text)
+	}
+	f.Add("\xff\xfe broken \xe4\xb8 it'ſ \u0085x")
+	tk := phi4(f)
+	sp, err := FromVocab(tk.VocabPadded(200064))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		ids := tk.Encode(text, false)
+		if ids2 := sp.Encode(text, false); !equalIDs(ids, ids2) {
+			t.Fatalf("FromVocab encodes %q differently:\n%v\n%v", text, ids, ids2)
+		}
+		dec := tk.Decode(ids)
+		if got := streamDecode(t, tk, ids, false); got != dec {
+			t.Fatalf("stream %q != Decode %q", got, dec)
+		}
+		if containsAdded(tk, text) {
+			return
+		}
+		want, _ := appendLossy(nil, []byte(text), true)
+		if dec != string(want) {
+			t.Fatalf("Decode(Encode(%q)) = %q, want %q", text, dec, want)
+		}
+	})
 }

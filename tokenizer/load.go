@@ -110,11 +110,6 @@ type jsonModel struct {
 	EndOfWordSuffix         *string                `json:"end_of_word_suffix"`
 }
 
-// typed is the common head of normalizer/decoder/... objects.
-type typed struct {
-	Type string `json:"type"`
-}
-
 func isNull(raw json.RawMessage) bool {
 	raw = bytes.TrimSpace(raw)
 	return len(raw) == 0 || string(raw) == "null"
@@ -154,7 +149,9 @@ func newTokenizer(name string, n int) *Tokenizer {
 	}
 	for i := range t.byteID {
 		t.byteID[i] = -1
+		t.byteSym[i] = -1
 	}
+	t.vocabModel = "llama"
 	return t
 }
 
@@ -186,15 +183,21 @@ func build(name string, j *jsonTokenizer) (*Tokenizer, error) {
 	if len(m.Vocab) == 0 {
 		return nil, errors.New("model vocabulary is empty")
 	}
-	if !isNull(j.PreTokenizer) {
-		var ty typed
-		_ = json.Unmarshal(j.PreTokenizer, &ty)
-		return nil, fmt.Errorf("unsupported pre_tokenizer type %q (only none is supported)", ty.Type)
+	pre, byteLevel, err := parsePreTokenizer(j.PreTokenizer)
+	if err != nil {
+		return nil, err
+	}
+	if byteLevel {
+		if err := checkByteLevelDecoder(j.Decoder); err != nil {
+			return nil, err
+		}
 	}
 
-	// Ids are capped by the number of entries so that a huge id cannot
-	// cause a huge allocation.
-	limit := len(m.Vocab) + len(j.AddedTokens)
+	// Ids are capped by twice the number of entries (plus a little) so
+	// that a huge id cannot cause a huge allocation; vocabularies with
+	// gaps (o200k's specials at 199999 and 200018, Phi-4-mini's chat
+	// tokens above them) stay well within.
+	limit := 2*(len(m.Vocab)+len(j.AddedTokens)) + 1024
 	ids := make(map[string]int32, len(m.Vocab))
 	maxID := int32(-1)
 	for piece, n := range m.Vocab {
@@ -304,25 +307,38 @@ func build(name string, j *jsonTokenizer) (*Tokenizer, error) {
 	}
 	t.normSteps = steps
 	t.buildMatchers()
-	t.setWordSep(spaceReplacement(steps), func(yield func(string) bool) {
-		for _, m := range t.merges {
-			if !yield(t.pieces[int32(uint32(m))]) {
-				return
+	if byteLevel {
+		// Pre-tokenizer and ByteLevel decoder: every token, added tokens
+		// included, decodes to the bytes its characters stand for.
+		t.byteLevel, t.pre, t.vocabModel = true, pre, "gpt2"
+		t.setByteSyms()
+		for id := range t.pieces {
+			if t.kinds[id] != kindNone {
+				t.kinds[id] = kindBytes
+				t.dtext[id] = byteLevelDecode(t.pieces[id])
 			}
 		}
-	})
+	} else {
+		t.setWordSep(spaceReplacement(steps), func(yield func(string) bool) {
+			for _, m := range t.merges {
+				if !yield(t.pieces[int32(uint32(m))]) {
+					return
+				}
+			}
+		})
 
-	// Decoder.
-	dec, err := parseDecoder(j.Decoder)
-	if err != nil {
-		return nil, err
-	}
-	t.stripStart, t.stripContent = dec.stripStart, dec.stripContent
-	for id := range t.pieces {
-		if t.kinds[id] == kindNone {
-			continue
+		// Decoder.
+		dec, err := parseDecoder(j.Decoder)
+		if err != nil {
+			return nil, err
 		}
-		t.setDecoded(int32(id), t.pieces[id], dec.replaces, dec.byteFallback)
+		t.stripStart, t.stripContent = dec.stripStart, dec.stripContent
+		for id := range t.pieces {
+			if t.kinds[id] == kindNone {
+				continue
+			}
+			t.setDecoded(int32(id), t.pieces[id], dec.replaces, dec.byteFallback)
+		}
 	}
 
 	// Special ids. The post-processor decides BOS/EOS for addSpecial until
@@ -508,6 +524,118 @@ func parseNormalizer(raw json.RawMessage, depth int) ([]normStep, error) {
 		return []normStep{st}, nil
 	default:
 		return nil, fmt.Errorf("unsupported normalizer type %q (supported: Sequence, Prepend, Replace)", s.Type)
+	}
+}
+
+type jsonPreStep struct {
+	Type           string            `json:"type"`
+	Pretokenizers  []json.RawMessage `json:"pretokenizers"`
+	Pattern        *jsonPattern      `json:"pattern"`
+	Behavior       string            `json:"behavior"`
+	Invert         bool              `json:"invert"`
+	AddPrefixSpace *bool             `json:"add_prefix_space"`
+	UseRegex       *bool             `json:"use_regex"`
+}
+
+// parsePreTokenizer accepts no pre-tokenizer (SentencePiece-style
+// tokenizers) or the byte-level shape: Split steps whose regex is one of
+// the hand-written patterns (knownPatterns), then ByteLevel, possibly in
+// a Sequence. byteLevel reports the second.
+func parsePreTokenizer(raw json.RawMessage) (pre preTokenizer, byteLevel bool, err error) {
+	var steps []jsonPreStep
+	var flatten func(raw json.RawMessage, depth int) error
+	flatten = func(raw json.RawMessage, depth int) error {
+		if isNull(raw) {
+			return nil
+		}
+		if depth > maxNesting {
+			return errors.New("pre_tokenizer nested too deeply")
+		}
+		var s jsonPreStep
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return fmt.Errorf("pre_tokenizer: %w", err)
+		}
+		if s.Type != "Sequence" {
+			steps = append(steps, s)
+			return nil
+		}
+		for _, r := range s.Pretokenizers {
+			if err := flatten(r, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := flatten(raw, 0); err != nil {
+		return pre, false, err
+	}
+	for i, s := range steps {
+		switch s.Type {
+		case "ByteLevel":
+			if i != len(steps)-1 {
+				return pre, false, fmt.Errorf("unsupported pre_tokenizer: %s after ByteLevel", steps[i+1].Type)
+			}
+			byteLevel = true
+			// Hugging Face's defaults: use_regex true; add_prefix_space
+			// has none (false here).
+			pre.prefixSpace = s.AddPrefixSpace != nil && *s.AddPrefixSpace
+			pre.byteRegex = s.UseRegex == nil || *s.UseRegex
+		case "Split":
+			if s.Pattern == nil || s.Pattern.Regex == nil {
+				return pre, false, errors.New("unsupported pre_tokenizer Split pattern (only Regex patterns are supported)")
+			}
+			p, ok := knownPatterns[*s.Pattern.Regex]
+			if !ok {
+				return pre, false, fmt.Errorf("unsupported pre-tokenizer pattern %q (supported: the GPT-2, cl100k and o200k split patterns)", *s.Pattern.Regex)
+			}
+			// The patterns match every character, so the text between
+			// matches is always empty: Isolated keeps the matches
+			// whatever invert says, Removed with invert removes nothing.
+			if s.Behavior != "Isolated" && (s.Behavior != "Removed" || !s.Invert) {
+				return pre, false, fmt.Errorf("unsupported pre_tokenizer Split behavior %q with invert %v (supported: Isolated, or Removed with invert)", s.Behavior, s.Invert)
+			}
+			pre.splits = append(pre.splits, p)
+		default:
+			return pre, false, fmt.Errorf("unsupported pre_tokenizer type %q (supported: ByteLevel, Split before ByteLevel, Sequence)", s.Type)
+		}
+	}
+	if !byteLevel && len(steps) > 0 {
+		return pre, false, errors.New("unsupported pre_tokenizer: Split without ByteLevel")
+	}
+	return pre, byteLevel, nil
+}
+
+// checkByteLevelDecoder accepts the decoder of a byte-level tokenizer:
+// ByteLevel, alone or as the only step of a Sequence.
+func checkByteLevelDecoder(raw json.RawMessage) error {
+	var top jsonStep
+	if !isNull(raw) {
+		if err := json.Unmarshal(raw, &top); err != nil {
+			return fmt.Errorf("decoder: %w", err)
+		}
+	}
+	if top.Type == "Sequence" && len(top.Decoders) == 1 {
+		if err := json.Unmarshal(top.Decoders[0], &top); err != nil {
+			return fmt.Errorf("decoder: %w", err)
+		}
+	}
+	if top.Type != "ByteLevel" {
+		what := "no decoder"
+		if top.Type != "" {
+			what = fmt.Sprintf("decoder %q", top.Type)
+		}
+		return fmt.Errorf("unsupported pre_tokenizer type \"ByteLevel\" with %s (byte-level BPE needs the ByteLevel decoder)", what)
+	}
+	return nil
+}
+
+// setByteSyms records the token of each byte's bytes_to_unicode character.
+func (t *Tokenizer) setByteSyms() {
+	for b := range t.byteSym {
+		t.byteSym[b] = -1
+		if id, ok := t.vocab[string(byteChar[b])]; ok {
+			t.byteSym[b] = id
+		}
 	}
 }
 

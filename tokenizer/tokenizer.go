@@ -23,9 +23,10 @@ const (
 type tokenKind uint8
 
 const (
-	kindNone tokenKind = iota // no token, or an unused slot: decodes to nothing
-	kindText                  // decodes to dtext[id]
-	kindByte                  // a byte-fallback token: decodes to dbyte[id]
+	kindNone  tokenKind = iota // no token, or an unused slot: decodes to nothing
+	kindText                   // decodes to dtext[id]
+	kindByte                   // a byte-fallback token: decodes to dbyte[id]
+	kindBytes                  // a byte-level token: decodes to the bytes dtext[id]
 )
 
 // addedToken is a token matched atomically in the text before the model
@@ -56,7 +57,7 @@ type Tokenizer struct {
 
 	pieces  []string    // id -> token string; "" where no token has the id
 	kinds   []tokenKind // id -> how it decodes
-	dtext   []string    // id -> decoded text (kindText)
+	dtext   []string    // id -> decoded text (kindText) or bytes (kindBytes)
 	dbyte   []byte      // id -> byte (kindByte)
 	special []bool      // id -> special (skipped by DecodeSkipSpecial)
 	types   []int32     // id -> GGUF token type, only for FromVocab tokenizers
@@ -81,6 +82,12 @@ type Tokenizer struct {
 
 	normSteps []normStep
 	wordSep   string // see model; "" when segments are merged whole
+
+	// Byte-level BPE (GPT-2 / tiktoken style); see bytelevel.go.
+	byteLevel  bool
+	pre        preTokenizer
+	byteSym    [256]int32 // byte -> id of its bytes_to_unicode character, -1 when absent
+	vocabModel string     // "llama" or "gpt2": the GGUF model Vocab exports
 
 	stripStart   int    // decoder: leading stripContent characters removed
 	stripContent string // decoder: the character Strip removes
@@ -169,7 +176,9 @@ func (t *Tokenizer) NamedChatTemplate(name string) (string, bool) {
 // BOS and EOS are added as the configuration asks (AddBOS, AddEOS).
 //
 // Text that is not valid UTF-8 is accepted: each invalid byte becomes its
-// byte-fallback token <0xXX> (or unk without byte fallback).
+// byte-fallback token <0xXX> (or unk without byte fallback); a byte-level
+// tokenizer encodes the bytes as they are (the split patterns treat an
+// invalid byte as a symbol character).
 func (t *Tokenizer) Encode(text string, addSpecial bool) []int32 {
 	out := make([]int32, 0, len(text)/3+4)
 	if addSpecial && t.AddBOS() {
@@ -205,7 +214,8 @@ func (t *Tokenizer) normalize(s string) string {
 	return s
 }
 
-// model encodes one normalized segment with the tokenizer's algorithm.
+// model encodes one normalized segment with the tokenizer's algorithm
+// (byte-level tokenizers: encodeByteLevel).
 //
 // When no piece that merges can produce contains a character other than
 // wordSep followed by wordSep ("s▁" in LLaMA's vocabulary), no merge can
@@ -216,6 +226,9 @@ func (t *Tokenizer) normalize(s string) string {
 func (t *Tokenizer) model(out []int32, s string, sc *scratch) []int32 {
 	if s == "" {
 		return out
+	}
+	if t.byteLevel {
+		return t.encodeByteLevel(out, s, sc)
 	}
 	if t.ignoreMerges {
 		// Hugging Face's ignore_merges: a segment that is a piece is

@@ -50,6 +50,7 @@ type impl struct {
 	wsumF32    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
+	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -550,4 +551,13 @@ func dotQ4_0RGeneric(w []byte, a *Q8) float32 {
 		s += f16le(pair, 0)*a.D[2*p]*float32(acc[0]) + f16le(pair, 2)*a.D[2*p+1]*float32(acc[1])
 	}
 	return s
+}
+
+func putF32(b []byte, v float32) {
+	u := math.Float32bits(v)
+	b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+}
+
+func getF32(b []byte) float32 {
+	return math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
 }

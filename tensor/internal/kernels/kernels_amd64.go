@@ -39,6 +39,7 @@ func init() {
 			wsumF32:    wsumF32AVX512,
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
+			gemmQ8:     gemmQ8VNNI,
 			deqQ6_K:    dequantQ6_KAVX512,
 			width:      16,
 		}

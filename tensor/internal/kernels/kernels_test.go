@@ -396,3 +396,86 @@ func TestRepackQ4_0(t *testing.T) {
 		}
 	})
 }
+
+func TestGemmQ8(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 13))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 3, 8} {
+			K := 32 * nb
+			panel := make([]byte, nb*Q8BlockBytes)
+			wq := make([][]uint8, nb) // per block 32×32
+			ws := make([][]float32, nb)
+			for b := 0; b < nb; b++ {
+				wq[b] = make([]uint8, 1024)
+				ws[b] = make([]float32, 32)
+				for i := range wq[b] {
+					wq[b][i] = uint8(r.IntN(256))
+				}
+				for i := range ws[b] {
+					ws[b][i] = float32(r.Float64())
+				}
+				PackQ8Block(panel, b, wq[b], ws[b])
+			}
+			ldx, ldb, ldc := K+7, Q8Tile+2, 40
+			x := make([]int8, Q8Tile*ldx)
+			for i := range x {
+				x[i] = int8(r.IntN(255) - 127)
+			}
+			xd := make([]float32, nb*ldb)
+			xi := make([]int32, nb*ldb)
+			for i := range xd {
+				xd[i] = float32(r.Float64())
+				xi[i] = int32(r.IntN(2000) - 1000)
+			}
+			for _, add := range []bool{false, true} {
+				c := randF32(r, Q8Tile*ldc)
+				want := append([]float32(nil), c...)
+				for i := 0; i < Q8Tile; i++ {
+					for row := 0; row < 32; row++ {
+						acc := 0.0
+						if add {
+							acc = float64(want[i*ldc+row])
+						}
+						for b := 0; b < nb; b++ {
+							sum := int64(xi[b*ldb+i])
+							for k := 0; k < 32; k++ {
+								sum += int64(wq[b][row*32+k]) * int64(x[i*ldx+32*b+k])
+							}
+							acc += float64(ws[b][row]) * float64(xd[b*ldb+i]) * float64(sum)
+						}
+						want[i*ldc+row] = float32(acc)
+					}
+				}
+				GemmQ8(panel, x, ldx, xd, xi, ldb, nb, c, ldc, add)
+				for i := 0; i < Q8Tile; i++ {
+					for row := 0; row < 32; row++ {
+						g, w := c[i*ldc+row], want[i*ldc+row]
+						if math.Abs(float64(g-w)) > 1e-5*math.Abs(float64(w))+1e-3 {
+							t.Fatalf("nb=%d add=%v [%d,%d]: %g, want %g", nb, add, i, row, g, w)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkGemmQ8(b *testing.B) {
+	r := rand.New(rand.NewPCG(14, 14))
+	const nb, tiles = 8, 20
+	panel := make([]byte, nb*Q8BlockBytes)
+	for i := range panel {
+		panel[i] = byte(r.IntN(16))
+	}
+	x := make([]int8, tiles*Q8Tile*32*nb)
+	xd := make([]float32, nb*tiles*Q8Tile)
+	xi := make([]int32, nb*tiles*Q8Tile)
+	c := make([]float32, tiles*Q8Tile*32)
+	b.ResetTimer()
+	for it := 0; it < b.N; it++ {
+		for tl := 0; tl < tiles; tl++ {
+			GemmQ8(panel, x[tl*Q8Tile*32*nb:], 32*nb, xd[tl*Q8Tile:], xi[tl*Q8Tile:], tiles*Q8Tile, nb, c[tl*Q8Tile*32:], 32, true)
+		}
+	}
+	b.ReportMetric(float64(2*32*32*nb*Q8Tile*tiles)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+}

@@ -33,6 +33,7 @@ func main() {
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
+	gemmQ8VNNI()
 	dotRowsAVX512(false)
 	dotRowsAVX512(true)
 	wsumAVX512(false)
@@ -745,6 +746,112 @@ func gemmPackedAVX512(T int) {
 	for i := 0; i < T; i++ {
 		VMOVUPS(acc[i][0], Mem{Base: cp})
 		VMOVUPS(acc[i][1], Mem{Base: cp, Disp: 64})
+		if i < T-1 {
+			ADDQ(ldc, cp)
+		}
+	}
+	VZEROUPPER()
+	RET()
+}
+
+// gemmQ8VNNI is the int8 prefill micro-kernel: a 32-row × 6-token tile of
+// c[i·ldc + r] (+)= Σ_b dw[b][r]·xd[b][i]·(xi[b][i] + Σ_{k<32} w[b][k][r]·x[i][32b+k])
+// over nb blocks of 32 values of k. The panel w holds, per block, 8 steps
+// of [32 rows][4 bytes] unsigned weights (1024 bytes) then 32 float32 row
+// scales dw (128 bytes); x holds signed 8-bit activations (token rows ldx
+// bytes apart); xd and xi are block-major ([b·n + i], n = ldb): the
+// activation scale and the integer offset term (e.g. −8·Σx for Q4_0).
+// VPDPBUSD multiplies four unsigned weight bytes by four broadcast signed
+// activation bytes per lane: 64 multiply-adds per instruction.
+func gemmQ8VNNI() {
+	const T = 6
+	TEXT("gemmQ8VNNI", NOSPLIT, "func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)")
+	Doc("gemmQ8VNNI adds (or stores) a 32×6 tile of int8 weight blocks times int8 activations into c (AVX-512 VNNI).")
+	wp := Load(Param("w"), GP64())
+	xp := Load(Param("x"), GP64())
+	ldx := Load(Param("ldx"), GP64())
+	xd := Load(Param("xd"), GP64())
+	xi := Load(Param("xi"), GP64())
+	ldb := Load(Param("ldb"), GP64())
+	nb := Load(Param("nb"), GP64())
+	SHLQ(U8(2), ldb)
+	x3 := GP64()
+	LEAQ(Mem{Base: xp, Index: ldx, Scale: 2}, x3)
+	ADDQ(ldx, x3)
+	tok := func(i, disp int) Mem {
+		b := xp
+		if i >= 3 {
+			b = x3
+		}
+		switch i % 3 {
+		case 0:
+			return Mem{Base: b, Disp: disp}
+		case 1:
+			return Mem{Base: b, Index: ldx, Scale: 1, Disp: disp}
+		}
+		return Mem{Base: b, Index: ldx, Scale: 2, Disp: disp}
+	}
+	accf := make([][2]VecVirtual, T)
+	acci := make([][2]VecVirtual, T)
+	for i := 0; i < T; i++ {
+		for h := 0; h < 2; h++ {
+			accf[i][h] = ZMM()
+			VXORPS(accf[i][h], accf[i][h], accf[i][h])
+			acci[i][h] = ZMM()
+		}
+	}
+	Label("gq8_block")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("gq8_store"))
+	for i := 0; i < T; i++ {
+		VPBROADCASTD(Mem{Base: xi, Disp: 4 * i}, acci[i][0])
+		VMOVDQA32(acci[i][0], acci[i][1])
+	}
+	for st := 0; st < 8; st++ {
+		w0, w1 := ZMM(), ZMM()
+		VMOVDQU32(Mem{Base: wp, Disp: 128 * st}, w0)
+		VMOVDQU32(Mem{Base: wp, Disp: 128*st + 64}, w1)
+		for i := 0; i < T; i++ {
+			m := tok(i, 4*st)
+			VPDPBUSD_BCST(m, w0, acci[i][0])
+			VPDPBUSD_BCST(m, w1, acci[i][1])
+		}
+	}
+	for i := 0; i < T; i++ {
+		for h := 0; h < 2; h++ {
+			t := ZMM()
+			VCVTDQ2PS(acci[i][h], t)
+			VMULPS(Mem{Base: wp, Disp: 1024 + 64*h}, t, t)
+			VFMADD231PS_BCST(Mem{Base: xd, Disp: 4 * i}, t, accf[i][h])
+		}
+	}
+	ADDQ(U32(1152), wp)
+	ADDQ(U8(32), xp)
+	ADDQ(U8(32), x3)
+	ADDQ(ldb, xd)
+	ADDQ(ldb, xi)
+	DECQ(nb)
+	JMP(LabelRef("gq8_block"))
+	Label("gq8_store")
+	cp := Load(Param("c"), GP64())
+	ldc := Load(Param("ldc"), GP64())
+	SHLQ(U8(2), ldc)
+	add := Load(Param("add"), GP64())
+	TESTQ(add, add)
+	JZ(LabelRef("gq8_overwrite"))
+	cp2 := GP64()
+	MOVQ(cp, cp2)
+	for i := 0; i < T; i++ {
+		VADDPS(Mem{Base: cp2}, accf[i][0], accf[i][0])
+		VADDPS(Mem{Base: cp2, Disp: 64}, accf[i][1], accf[i][1])
+		if i < T-1 {
+			ADDQ(ldc, cp2)
+		}
+	}
+	Label("gq8_overwrite")
+	for i := 0; i < T; i++ {
+		VMOVUPS(accf[i][0], Mem{Base: cp})
+		VMOVUPS(accf[i][1], Mem{Base: cp, Disp: 64})
 		if i < T-1 {
 			ADDQ(ldc, cp)
 		}

@@ -1,0 +1,174 @@
+package tensor
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
+)
+
+// The int8 prefill path for Q4_0 and Q8_0 weights (AVX-512 VNNI): the
+// activations are quantized to 8 bits per block of 32 once per MatMul
+// (as for decoding), each panel of 32 weight rows is unpacked to unsigned
+// bytes with a scale per row and block, and kernels.GemmQ8 multiplies
+// them 64 products per instruction.
+
+// usesGemmQ8 reports whether prefill of type t takes the int8 path.
+func usesGemmQ8(t DType) bool {
+	return (t == Q4_0 || t == Q4_0R || t == Q8_0) && kernels.HasGemmQ8()
+}
+
+// q8acts holds a batch's activations for GemmQ8: x token-major (padded to
+// whole tiles of zero tokens), scales and offset terms block-major.
+type q8acts struct {
+	n, pad, k int
+	x         []int8
+	d         []float32
+	i         []int32
+}
+
+// prepare quantizes n rows of x (k columns) for weights of type t: the
+// offset term is −8·Σq for Q4_0 (its nibbles are stored unsigned, 8 too
+// high) and −128·Σq for Q8_0 (stored +128).
+func (a *q8acts) prepare(x []float32, n, k int, t DType) {
+	pad := (n + kernels.Q8Tile - 1) / kernels.Q8Tile * kernels.Q8Tile
+	nb := k / 32
+	a.n, a.pad, a.k = n, pad, k
+	a.x = growI8(a.x, pad*k)
+	a.d = growF32(a.d, nb*pad)
+	a.i = growI32(a.i, nb*pad)
+	off := int32(8)
+	if t == Q8_0 {
+		off = 128
+	}
+	clear(a.x[n*k:])
+	for i := n; i < pad; i++ {
+		for b := 0; b < nb; b++ {
+			a.d[b*pad+i], a.i[b*pad+i] = 0, 0
+		}
+	}
+	for i := 0; i < n; i++ {
+		row := x[i*k : (i+1)*k]
+		q := a.x[i*k : (i+1)*k]
+		for b := 0; b < nb; b++ {
+			xs := row[32*b : 32*b+32]
+			var amax float32
+			for _, v := range xs {
+				amax = max(amax, abs32(v))
+			}
+			d := amax / 127
+			var id float32
+			if d != 0 {
+				id = 1 / d
+			}
+			var sum int32
+			for j, v := range xs {
+				r := int8(math.Round(float64(v * id)))
+				q[32*b+j] = r
+				sum += int32(r)
+			}
+			a.d[b*pad+i] = d
+			a.i[b*pad+i] = -off * sum
+		}
+	}
+}
+
+// runGemmQ8 handles panels [lo, hi) of 32 rows on the int8 path.
+func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
+	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	a := &t.p.acts
+	const kcBlocks = kChunk / 32
+	buf := t.p.Scratch(worker, a.pad*panelRows)
+	cpanel := buf
+	panel := t.p.byteScratch(worker, kcBlocks*kernels.Q8BlockBytes)
+	nbK := cols / 32
+	for pn := lo; pn < hi; pn++ {
+		r0 := pn * panelRows
+		nr := min(panelRows, rows-r0)
+		for b0 := 0; b0 < nbK; b0 += kcBlocks {
+			nb := min(kcBlocks, nbK-b0)
+			packQ8Panel(panel, w, r0, nr, b0, nb)
+			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
+				kernels.GemmQ8(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[b0*a.pad+ti:], a.pad, nb,
+					cpanel[ti*panelRows:], panelRows, b0 > 0)
+			}
+		}
+		for i := 0; i < n; i++ {
+			copy(t.dst[i*rows+r0:i*rows+r0+nr], cpanel[i*panelRows:i*panelRows+nr])
+		}
+	}
+}
+
+// packQ8Panel writes blocks [b0, b0+nb) of rows [r0, r0+nr) of w into
+// panel in kernels.GemmQ8's layout: per block, 8 steps of [32 rows][4
+// bytes] of unsigned weights, then 32 float32 row scales. It moves whole
+// 4-byte groups: four consecutive elements of a block always share one
+// step. Rows past nr are zero.
+func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
+	const bb = kernels.Q8BlockBytes
+	if nr < panelRows {
+		clear(panel[:nb*bb])
+	}
+	le := binary.LittleEndian
+	for r := 0; r < nr; r++ {
+		row := w.Row(r0 + r)
+		switch w.Type {
+		case Q4_0:
+			for b := 0; b < nb; b++ {
+				blk := row[18*(b0+b):]
+				out := panel[b*bb:]
+				for g := 0; g < 4; g++ {
+					v := le.Uint32(blk[2+4*g:])
+					le.PutUint32(out[g*128+4*r:], v&0x0f0f0f0f)
+					le.PutUint32(out[(4+g)*128+4*r:], v>>4&0x0f0f0f0f)
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
+			}
+		case Q4_0R:
+			// Lane L of a repacked pair holds elements 4·(L/2).. of block L%2.
+			for b := 0; b < nb; b += 2 {
+				pair := row[18*(b0+b):]
+				for l := 0; l < 8; l++ {
+					v := le.Uint32(pair[4+4*l:])
+					out := panel[(b+l%2)*bb:]
+					le.PutUint32(out[(l/2)*128+4*r:], v&0x0f0f0f0f)
+					le.PutUint32(out[(4+l/2)*128+4*r:], v>>4&0x0f0f0f0f)
+				}
+				le.PutUint32(panel[b*bb+1024+4*r:], math.Float32bits(f16At(pair, 0)))
+				le.PutUint32(panel[(b+1)*bb+1024+4*r:], math.Float32bits(f16At(pair, 2)))
+			}
+		case Q8_0:
+			for b := 0; b < nb; b++ {
+				blk := row[34*(b0+b):]
+				out := panel[b*bb:]
+				for g := 0; g < 8; g++ {
+					le.PutUint32(out[g*128+4*r:], le.Uint32(blk[2+4*g:])^0x80808080) // int8 + 128
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
+			}
+		default:
+			panic("tensor: packQ8Panel: unsupported type " + w.Type.String())
+		}
+	}
+}
+
+func growI8(s []int8, n int) []int8 {
+	if cap(s) < n {
+		return make([]int8, n)
+	}
+	return s[:n]
+}
+
+func growI32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+func growF32(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}

@@ -1,0 +1,74 @@
+package kernels
+
+// The int8 prefill GEMM: panels of 32 weight rows stored per block of 32
+// values of k as 8 steps of [32 rows][4 unsigned bytes] followed by the 32
+// rows' float32 scales (Q8BlockBytes bytes per block), multiplied by signed
+// 8-bit activations with VPDPBUSD.
+
+// Q8BlockBytes is the size of one packed block of a 32-row int8 panel.
+const Q8BlockBytes = 1152
+
+// Q8Tile is the number of tokens GemmQ8 handles per call.
+const Q8Tile = 6
+
+// HasGemmQ8 reports whether the current tier has the int8 GEMM kernel.
+func HasGemmQ8() bool { return current.gemmQ8 != nil }
+
+// PackQ8Block writes block b of a panel: q[r·32 + k] (k < 32, r < 32) are
+// the unsigned weights of row r, scale[r] their scale.
+func PackQ8Block(panel []byte, b int, q []uint8, scale []float32) {
+	blk := panel[b*Q8BlockBytes : (b+1)*Q8BlockBytes]
+	for r := 0; r < 32; r++ {
+		row := q[r*32 : r*32+32]
+		for s := 0; s < 8; s++ {
+			copy(blk[s*128+r*4:s*128+r*4+4], row[4*s:4*s+4])
+		}
+	}
+	for r := 0; r < 32; r++ {
+		putF32(blk[1024+4*r:], scale[r])
+	}
+}
+
+// GemmQ8 computes a 32-row × Q8Tile-token tile: c[i·ldc + r] (+)=
+// Σ_b dw[b][r]·xd[b·ldb + i]·(xi[b·ldb + i] + Σ_k w[b][k][r]·x[i·ldx + 32b + k])
+// over nb blocks.
+func GemmQ8(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool) {
+	if nb <= 0 {
+		return
+	}
+	_ = w[nb*Q8BlockBytes-1]
+	_ = x[(Q8Tile-1)*ldx+32*nb-1]
+	_ = xd[(nb-1)*ldb+Q8Tile-1]
+	_ = xi[(nb-1)*ldb+Q8Tile-1]
+	_ = c[(Q8Tile-1)*ldc+31]
+	if current.gemmQ8 == nil {
+		gemmQ8Go(w, x, ldx, xd, xi, ldb, nb, c, ldc, add)
+		return
+	}
+	a := 0
+	if add {
+		a = 1
+	}
+	current.gemmQ8(&w[0], &x[0], ldx, &xd[0], &xi[0], ldb, nb, &c[0], ldc, a)
+}
+
+func gemmQ8Go(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool) {
+	for i := 0; i < Q8Tile; i++ {
+		var acc [32]float32
+		if add {
+			copy(acc[:], c[i*ldc:i*ldc+32])
+		}
+		for b := 0; b < nb; b++ {
+			blk := w[b*Q8BlockBytes:]
+			xs := x[i*ldx+32*b:]
+			for r := 0; r < 32; r++ {
+				sum := xi[b*ldb+i]
+				for k := 0; k < 32; k++ {
+					sum += int32(blk[(k/4)*128+r*4+k%4]) * int32(xs[k])
+				}
+				acc[r] += getF32(blk[1024+4*r:]) * xd[b*ldb+i] * float32(sum)
+			}
+		}
+		copy(c[i*ldc:i*ldc+32], acc[:])
+	}
+}
