@@ -3,6 +3,7 @@ package tensor
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/gophi/gophi/tensor/internal/kernels"
 )
@@ -24,11 +25,22 @@ func (f TaskFunc) Run(worker, lo, hi int) { f(worker, lo, hi) }
 // CPU cores. One Pool serves a whole model; its workers live until Close.
 // Parallel calls on one Pool are serialised, so a Pool may be shared by
 // goroutines.
+//
+// Hand-offs are frequent (a few hundred per generated token) and short, so
+// workers spin briefly on a generation counter before sleeping, and the
+// caller spins while the last workers finish: a futex wake-up per hand-off
+// would leave cores idle for tens of microseconds each time.
 type Pool struct {
 	threads int
-	mu      sync.Mutex
-	work    []chan job
-	done    sync.WaitGroup
+	mu      sync.Mutex // serialises Parallel callers
+	task    Task
+	n       int
+	gen     atomic.Uint32 // bumped to publish a task
+	left    atomic.Int32  // workers still running the current task
+	closed  atomic.Bool
+	sleepMu sync.Mutex
+	wake    *sync.Cond
+
 	scratch [][]float32 // per-worker scratch space for kernels
 	q8      []kernels.Q8
 	acts    q8acts   // activations of the int8 prefill path
@@ -36,10 +48,9 @@ type Pool struct {
 	mm      matmulTask
 }
 
-type job struct {
-	t      Task
-	lo, hi int
-}
+// spinIters bounds how long an idle worker polls before sleeping (on the
+// order of 50 µs).
+const spinIters = 1 << 15
 
 // NewPool starts a pool of the given number of threads; threads <= 0 means
 // one per CPU core (runtime.NumCPU).
@@ -48,17 +59,49 @@ func NewPool(threads int) *Pool {
 		threads = runtime.NumCPU()
 	}
 	p := &Pool{threads: threads, scratch: make([][]float32, threads), bytes: make([][]byte, threads)}
+	p.wake = sync.NewCond(&p.sleepMu)
 	for w := 1; w < threads; w++ {
-		ch := make(chan job, 1)
-		p.work = append(p.work, ch)
-		go func(w int, ch chan job) {
-			for j := range ch {
-				j.t.Run(w, j.lo, j.hi)
-				p.done.Done()
-			}
-		}(w, ch)
+		go p.worker(w)
 	}
 	return p
+}
+
+func (p *Pool) worker(w int) {
+	var seen uint32
+	for {
+		g := p.await(seen)
+		if p.closed.Load() {
+			return
+		}
+		seen = g
+		if lo, hi := p.chunk(w); lo < hi {
+			p.task.Run(w, lo, hi)
+		}
+		p.left.Add(-1)
+	}
+}
+
+// await returns once the generation differs from seen: spinning first,
+// then sleeping on the condition variable.
+func (p *Pool) await(seen uint32) uint32 {
+	for i := 0; i < spinIters; i++ {
+		if g := p.gen.Load(); g != seen {
+			return g
+		}
+	}
+	p.sleepMu.Lock()
+	for p.gen.Load() == seen && !p.closed.Load() {
+		p.wake.Wait()
+	}
+	p.sleepMu.Unlock()
+	return p.gen.Load()
+}
+
+// chunk is worker w's share of [0, p.n).
+func (p *Pool) chunk(w int) (lo, hi int) {
+	size := (p.n + p.threads - 1) / p.threads
+	lo = min(p.n, w*size)
+	return lo, min(p.n, lo+size)
 }
 
 // Threads returns the number of threads the pool runs loops on.
@@ -68,11 +111,13 @@ func (p *Pool) Threads() int { return p.threads }
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, ch := range p.work {
-		close(ch)
+	if p.closed.Swap(true) {
+		return
 	}
-	p.work = nil
-	p.threads = 1
+	p.sleepMu.Lock()
+	p.gen.Add(1)
+	p.wake.Broadcast()
+	p.sleepMu.Unlock()
 }
 
 // Parallel calls t.Run(worker, lo, hi) over disjoint ranges covering
@@ -89,20 +134,25 @@ func (p *Pool) Parallel(n int, t Task) {
 }
 
 func (p *Pool) parallel(n int, t Task) {
-	th := min(p.threads, n)
-	if th == 1 {
+	if p.threads == 1 || n == 1 || p.closed.Load() {
 		t.Run(0, 0, n)
 		return
 	}
-	chunk := (n + th - 1) / th
-	p.done.Add(th - 1)
-	for w := 1; w < th; w++ {
-		lo := min(n, w*chunk)
-		hi := min(n, lo+chunk)
-		p.work[w-1] <- job{t, lo, hi}
+	p.task, p.n = t, n
+	p.left.Store(int32(p.threads - 1))
+	p.sleepMu.Lock()
+	p.gen.Add(1)
+	p.wake.Broadcast()
+	p.sleepMu.Unlock()
+	if lo, hi := p.chunk(0); lo < hi {
+		t.Run(0, lo, hi)
 	}
-	t.Run(0, 0, min(n, chunk))
-	p.done.Wait()
+	for i := 0; p.left.Load() > 0; i++ {
+		if i > spinIters {
+			runtime.Gosched()
+		}
+	}
+	p.task = nil
 }
 
 // Scratch returns worker w's scratch buffer with at least n floats. It is

@@ -255,13 +255,15 @@ func CanRepackQ4_0() bool { return current.dotQ4_0R != nil }
 func RepackQ4_0(row []byte) {
 	var tmp [36]byte
 	for p := 0; p+36 <= len(row); p += 36 {
-		pair := row[p : p+36]
+		pair := row[p : p+36 : p+36]
 		copy(tmp[:], pair)
 		pair[0], pair[1] = tmp[0], tmp[1]
 		pair[2], pair[3] = tmp[18], tmp[19]
-		for k := 0; k < 32; k++ {
-			e, b := repackIndex(k)
-			pair[4+k] = tmp[18*b+2+e]
+		// Lane l (4 bytes) takes the 4 bytes of block l%2 that start at
+		// element 4·(l/2) (see repackIndex).
+		for l := 0; l < 8; l++ {
+			src := 18*(l%2) + 2 + 4*(l/2)
+			copy(pair[4+4*l:8+4*l], tmp[src:src+4])
 		}
 	}
 }
