@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"fmt"
+	"unsafe"
 
 	"github.com/gophi/gophi/tensor/internal/kernels"
 )
@@ -104,11 +105,11 @@ const (
 // tokens. Every matrix product in gophi goes through here, so the kernels
 // behind it can change without touching the model.
 //
-// Precision: F32, F16 and BF16 weights multiply float32 activations. Q8_0
-// and Q4_0 weights, when decoding (n < 4), multiply activations quantized to
-// 8 bits per block of 32 (as llama.cpp does; relative error of the
-// activations ≈ 0.5% RMS, see kernels.TestQ8Error); larger batches
-// dequantize the weights to float32 and multiply float32 activations.
+// Precision: F32, F16 and BF16 weights multiply float32 activations. Q8_0,
+// Q4_0 and (when decoding) Q4_K weights multiply activations quantized to
+// 8 bits per block of 32, as llama.cpp does (relative error of the
+// activations ≈ 0.5% RMS, see kernels.TestQ8Error); the other types
+// dequantize rows to float32.
 func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	if len(x) < n*w.Cols || len(dst) < n*w.Rows {
 		panic(fmt.Sprintf("tensor: MatMul shapes: w %d×%d, x %d, dst %d, n %d", w.Rows, w.Cols, len(x), len(dst), n))
@@ -129,7 +130,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
-	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R {
+	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_K {
 		if cap(p.q8) < n {
 			p.q8 = make([]kernels.Q8, n)
 		}
@@ -165,6 +166,27 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	if w.Type == Q4_0R {
 		for i := 0; i < n; i++ {
 			kernels.DotQ4_0RRows(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
+		}
+		return
+	}
+	if w.Type == Q4_K {
+		for i := 0; i < n; i++ {
+			kernels.DotQ4_KRows(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
+		}
+		return
+	}
+	if w.Type == F16 && cols%16 == 0 {
+		// One kernel call streams the whole range of rows.
+		h := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(w.Data))), len(w.Data)/2)
+		for i := 0; i < n; i++ {
+			kernels.DotRowsF16(h[lo*cols:], cols, t.x[i*cols:(i+1)*cols], t.dst[i*rows+lo:i*rows+hi])
+		}
+		return
+	}
+	if w.Type == F32 && cols%16 == 0 {
+		f := f32View(w.Data)
+		for i := 0; i < n; i++ {
+			kernels.DotRowsF32(f[lo*cols:], cols, t.x[i*cols:(i+1)*cols], t.dst[i*rows+lo:i*rows+hi])
 		}
 		return
 	}

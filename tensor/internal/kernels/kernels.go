@@ -51,6 +51,7 @@ type impl struct {
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
+	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -562,4 +563,48 @@ func putF32(b []byte, v float32) {
 
 func getF32(b []byte) float32 {
 	return math.Float32frombits(uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24)
+}
+
+// DotQ4_KRows computes dst[r] = row r · activations for rows Q4_K rows of
+// w, stride bytes apart, against activations a quantized to 8 bits.
+func DotQ4_KRows(w []byte, stride, rows int, a *Q8, dst []float32) {
+	nb := len(a.D) / 8
+	if rows <= 0 {
+		return
+	}
+	_ = w[(rows-1)*stride+144*nb-1]
+	_ = dst[rows-1]
+	if current.dotQ4_K == nil {
+		for r := 0; r < rows; r++ {
+			dst[r] = dotQ4_KGeneric(w[r*stride:], a)
+		}
+		return
+	}
+	current.dotQ4_K(unsafe.SliceData(w), stride, rows, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.S), &dst[0])
+}
+
+// dotQ4_KGeneric: Σ over sub-blocks j of d·sc_j·D_j·Σ q·Q − dmin·mn_j·S_j.
+func dotQ4_KGeneric(w []byte, a *Q8) float32 {
+	var s float32
+	for b := 0; b < len(a.D)/8; b++ {
+		blk := w[144*b:]
+		d, dmin := f16le(blk, 0), f16le(blk, 2)
+		scales := blk[4:16]
+		for j := 0; j < 8; j++ {
+			sc, mn := scaleMinK4(j, scales)
+			c := j / 2
+			var acc int32
+			for l := 0; l < 32; l++ {
+				q := blk[16+32*c+l]
+				if j%2 == 0 {
+					q &= 15
+				} else {
+					q >>= 4
+				}
+				acc += int32(q) * int32(a.Q[256*b+32*j+l])
+			}
+			s += d*float32(sc)*a.D[8*b+j]*float32(acc) - dmin*float32(mn)*a.S[8*b+j]
+		}
+	}
+	return s
 }

@@ -40,6 +40,7 @@ func init() {
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
 			gemmQ8:     gemmQ8VNNI,
+			dotQ4_K:    dotQ4_KVNNI,
 			deqQ6_K:    dequantQ6_KAVX512,
 			width:      16,
 		}

@@ -1980,6 +1980,156 @@ gq8_overwrite:
 	VZEROUPPER
 	RET
 
+// func dotQ4_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_KVNNI(SB), $8-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x00000000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x00000001, SI
+	VPBROADCASTD SI, Z2
+	VINSERTI64X4 $0x01, Y2, Z1, Z1
+	MOVL         $0x00000002, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x00000003, SI
+	VPBROADCASTD SI, Z9
+	VINSERTI64X4 $0x01, Y9, Z2, Z2
+	MOVL         $0x00000004, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x00000005, SI
+	VPBROADCASTD SI, Z10
+	VINSERTI64X4 $0x01, Y10, Z9, Z9
+	MOVL         $0x00000006, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x00000007, SI
+	VPBROADCASTD SI, Z11
+	VINSERTI64X4 $0x01, Y11, Z10, Z10
+
+q4k_row:
+	CMPQ   DX, $0x01
+	JL     q4k_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Z11, Z11, Z11
+	VXORPS Y12, Y12, Y12
+
+q4k_block:
+	CMPQ         SI, $0x01
+	JL           q4k_done
+	PREFETCHT0   1024(R10)
+	MOVL         4(R10), R11
+	MOVL         8(R10), R12
+	MOVL         12(R10), R13
+	MOVL         R11, R14
+	ANDL         $0x3f3f3f3f, R14
+	MOVL         R12, R15
+	ANDL         $0x3f3f3f3f, R15
+	MOVL         R13, BP
+	ANDL         $0x0f0f0f0f, BP
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, BP
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	MOVL         R12, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R13
+	VMOVD        R14, X3
+	VPINSRD      $0x01, BP, X3, X3
+	VPMOVZXBD    X3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMOVD        R15, X4
+	VPINSRD      $0x01, R13, X4, X4
+	VPMOVZXBD    X4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (R10), X13
+	VCVTPH2PS    X13, Y14
+	VPBROADCASTW 2(R10), X13
+	VCVTPH2PS    X13, Y13
+	VMULPS       Y14, Y3, Y3
+	VMULPS       (R8), Y3, Y3
+	VMULPS       (R9), Y4, Y4
+	VFMADD231PS  Y4, Y13, Y12
+	VMOVDQU      16(R10), Y4
+	VPSRLW       $0x04, Y4, Y13
+	VINSERTI64X4 $0x01, Y13, Z4, Z13
+	VPANDD       Z0, Z13, Z13
+	VPXORD       Z5, Z5, Z5
+	VPDPBUSD     (DI), Z13, Z5
+	VCVTDQ2PS    Z5, Z5
+	VPERMPS      Z3, Z1, Z13
+	VFMADD231PS  Z5, Z13, Z11
+	VMOVDQU      48(R10), Y4
+	VPSRLW       $0x04, Y4, Y13
+	VINSERTI64X4 $0x01, Y13, Z4, Z13
+	VPANDD       Z0, Z13, Z13
+	VPXORD       Z6, Z6, Z6
+	VPDPBUSD     64(DI), Z13, Z6
+	VCVTDQ2PS    Z6, Z6
+	VPERMPS      Z3, Z2, Z13
+	VFMADD231PS  Z6, Z13, Z11
+	VMOVDQU      80(R10), Y4
+	VPSRLW       $0x04, Y4, Y13
+	VINSERTI64X4 $0x01, Y13, Z4, Z13
+	VPANDD       Z0, Z13, Z13
+	VPXORD       Z7, Z7, Z7
+	VPDPBUSD     128(DI), Z13, Z7
+	VCVTDQ2PS    Z7, Z7
+	VPERMPS      Z3, Z9, Z13
+	VFMADD231PS  Z7, Z13, Z11
+	VMOVDQU      112(R10), Y4
+	VPSRLW       $0x04, Y4, Y13
+	VINSERTI64X4 $0x01, Y13, Z4, Z13
+	VPANDD       Z0, Z13, Z13
+	VPXORD       Z8, Z8, Z8
+	VPDPBUSD     192(DI), Z13, Z8
+	VCVTDQ2PS    Z8, Z8
+	VPERMPS      Z3, Z10, Z13
+	VFMADD231PS  Z8, Z13, Z11
+	ADDQ         $0x00000090, R10
+	ADDQ         $0x00000100, DI
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	DECQ         SI
+	JMP          q4k_block
+
+q4k_done:
+	VEXTRACTF64X4 $0x01, Z11, Y3
+	VADDPS        Y3, Y11, Y3
+	VEXTRACTF32X4 $0x01, Y3, X4
+	VADDPS        X4, X3, X4
+	VMOVHLPS      X4, X4, X3
+	VADDPS        X3, X4, X4
+	VMOVSHDUP     X4, X3
+	VADDSS        X3, X4, X4
+	VEXTRACTF32X4 $0x01, Y12, X3
+	VADDPS        X3, X12, X3
+	VMOVHLPS      X3, X3, X11
+	VADDPS        X11, X3, X3
+	VMOVSHDUP     X3, X11
+	VADDSS        X11, X3, X3
+	VSUBSS        X3, X4, X4
+	VMOVSS        X4, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           q4k_row
+
+q4k_end:
+	VZEROUPPER
+	RET
+
 // func dotRowsF32AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
 // Requires: AVX, AVX512DQ, AVX512F, AVX512VL
 TEXT ·dotRowsF32AVX512(SB), NOSPLIT, $0-48

@@ -479,3 +479,39 @@ func BenchmarkGemmQ8(b *testing.B) {
 	}
 	b.ReportMetric(float64(2*32*32*nb*Q8Tile*tiles)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
 }
+
+func TestDotQ4_K(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 15))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 3, 12} {
+			rows, stride := 5, 144*nb+16
+			w := make([]byte, rows*stride)
+			for i := range w {
+				w[i] = byte(r.IntN(256))
+			}
+			for row := 0; row < rows; row++ {
+				for b := 0; b < nb; b++ {
+					binary.LittleEndian.PutUint16(w[row*stride+144*b:], halfBits(float32(r.Float64()*0.01)))
+					binary.LittleEndian.PutUint16(w[row*stride+144*b+2:], halfBits(float32(r.Float64()*0.01)))
+				}
+			}
+			x := randF32(r, 256*nb)
+			var q Q8
+			q.Quantize(x)
+			got := make([]float32, rows)
+			DotQ4_KRows(w, stride, rows, &q, got)
+			// Against the dequantized weights and activations, in float64.
+			deq := make([]float32, 256*nb)
+			for row := 0; row < rows; row++ {
+				dequantQ4_KGeneric(&deq[0], &w[row*stride], nb)
+				var want float64
+				for i := range deq {
+					want += float64(deq[i]) * float64(q.Q[i]) * float64(q.D[i/32])
+				}
+				if math.Abs(float64(got[row])-want) > 1e-4*math.Abs(want)+1e-3 {
+					t.Fatalf("nb=%d row %d: %g, want %g", nb, row, got[row], want)
+				}
+			}
+		}
+	})
+}
