@@ -106,7 +106,7 @@ const (
 // behind it can change without touching the model.
 //
 // Precision: F32, F16 and BF16 weights multiply float32 activations. Q8_0,
-// Q4_0 and (when decoding) Q4_K weights multiply activations quantized to
+// Q4_0 and (when decoding) Q4_K and Q6_K weights multiply activations quantized to
 // 8 bits per block of 32, as llama.cpp does (relative error of the
 // activations ≈ 0.5% RMS, see kernels.TestQ8Error); the other types
 // dequantize rows to float32.
@@ -130,7 +130,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
-	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_K {
+	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_K || w.Type == Q6_K {
 		if cap(p.q8) < n {
 			p.q8 = make([]kernels.Q8, n)
 		}
@@ -169,9 +169,13 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 		}
 		return
 	}
-	if w.Type == Q4_K {
+	if w.Type == Q4_K || w.Type == Q6_K {
+		dot := kernels.DotQ4_KRows
+		if w.Type == Q6_K {
+			dot = kernels.DotQ6_KRows
+		}
 		for i := 0; i < n; i++ {
-			kernels.DotQ4_KRows(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
+			dot(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
 		}
 		return
 	}

@@ -52,6 +52,7 @@ type impl struct {
 	expSub     func(x *float32, n int, m float32) float32
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
+	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -167,6 +168,8 @@ type Q8 struct {
 	PQ []int8
 	PN []int32
 	PL []float32
+	// N4 = −32·(sum of each 4 consecutive Q), for the Q6_K kernel.
+	N4 []int32
 	// The layout for repacked Q4_0 rows (see RepackQ4_0).
 	RQ []int8
 	RN []int32
@@ -211,6 +214,15 @@ func (q *Q8) Quantize(x []float32) {
 	}
 	if current.dotQ4_0R != nil {
 		q.repacked()
+	}
+	if current.dotQ6_K != nil {
+		if cap(q.N4) < n/4 {
+			q.N4 = make([]int32, n/4)
+		}
+		q.N4 = q.N4[:n/4]
+		for i := range q.N4 {
+			q.N4[i] = -32 * (int32(q.Q[4*i]) + int32(q.Q[4*i+1]) + int32(q.Q[4*i+2]) + int32(q.Q[4*i+3]))
+		}
 	}
 }
 
@@ -604,6 +616,51 @@ func dotQ4_KGeneric(w []byte, a *Q8) float32 {
 				acc += int32(q) * int32(a.Q[256*b+32*j+l])
 			}
 			s += d*float32(sc)*a.D[8*b+j]*float32(acc) - dmin*float32(mn)*a.S[8*b+j]
+		}
+	}
+	return s
+}
+
+// DotQ6_KRows computes dst[r] = row r · activations for rows Q6_K rows of
+// w, stride bytes apart, against activations a quantized to 8 bits.
+func DotQ6_KRows(w []byte, stride, rows int, a *Q8, dst []float32) {
+	nb := len(a.D) / 8
+	if rows <= 0 {
+		return
+	}
+	_ = w[(rows-1)*stride+210*nb-1]
+	_ = dst[rows-1]
+	if current.dotQ6_K == nil || len(a.N4) != 64*nb {
+		for r := 0; r < rows; r++ {
+			dst[r] = dotQ6_KGeneric(w[r*stride:], a)
+		}
+		return
+	}
+	current.dotQ6_K(unsafe.SliceData(w), stride, rows, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.N4), &dst[0])
+}
+
+// dotQ6_KGeneric: Σ over 16-element groups g of d·sc_g·D_{g/2}·Σ (q−32)·Q.
+func dotQ6_KGeneric(w []byte, a *Q8) float32 {
+	var s float32
+	var q [256]int32
+	for b := 0; b < len(a.D)/8; b++ {
+		blk := w[210*b:]
+		d := f16le(blk, 208)
+		for h := 0; h < 2; h++ {
+			ql, qh := blk[64*h:], blk[128+32*h:]
+			for l := 0; l < 32; l++ {
+				q[128*h+l] = int32(ql[l]&15|(qh[l]&3)<<4) - 32
+				q[128*h+l+32] = int32(ql[l+32]&15|(qh[l]>>2&3)<<4) - 32
+				q[128*h+l+64] = int32(ql[l]>>4|(qh[l]>>4&3)<<4) - 32
+				q[128*h+l+96] = int32(ql[l+32]>>4|(qh[l]>>6&3)<<4) - 32
+			}
+		}
+		for g := 0; g < 16; g++ {
+			var acc int32
+			for l := 0; l < 16; l++ {
+				acc += q[16*g+l] * int32(a.Q[256*b+16*g+l])
+			}
+			s += d * float32(int8(blk[192+g])) * a.D[8*b+g/2] * float32(acc)
 		}
 	}
 	return s

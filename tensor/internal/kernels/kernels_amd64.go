@@ -41,6 +41,7 @@ func init() {
 			expSub:     expSubAVX512,
 			gemmQ8:     gemmQ8VNNI,
 			dotQ4_K:    dotQ4_KVNNI,
+			dotQ6_K:    dotQ6_KVNNI,
 			deqQ6_K:    dequantQ6_KAVX512,
 			width:      16,
 		}

@@ -515,3 +515,37 @@ func TestDotQ4_K(t *testing.T) {
 		}
 	})
 }
+
+func TestDotQ6_K(t *testing.T) {
+	r := rand.New(rand.NewPCG(16, 16))
+	forTiers(t, func(t *testing.T) {
+		for _, nb := range []int{1, 3, 12} {
+			rows, stride := 5, 210*nb+6
+			w := make([]byte, rows*stride)
+			for i := range w {
+				w[i] = byte(r.IntN(256))
+			}
+			for row := 0; row < rows; row++ {
+				for b := 0; b < nb; b++ {
+					binary.LittleEndian.PutUint16(w[row*stride+210*b+208:], halfBits(float32(r.Float64()*0.01)))
+				}
+			}
+			x := randF32(r, 256*nb)
+			var q Q8
+			q.Quantize(x)
+			got := make([]float32, rows)
+			DotQ6_KRows(w, stride, rows, &q, got)
+			deq := make([]float32, 256*nb)
+			for row := 0; row < rows; row++ {
+				dequantQ6_KGeneric(&deq[0], &w[row*stride], nb)
+				var want float64
+				for i := range deq {
+					want += float64(deq[i]) * float64(q.Q[i]) * float64(q.D[i/32])
+				}
+				if math.Abs(float64(got[row])-want) > 1e-4*math.Abs(want)+1e-3 {
+					t.Fatalf("nb=%d row %d: %g, want %g", nb, row, got[row], want)
+				}
+			}
+		}
+	})
+}

@@ -52,6 +52,9 @@ func gemmQ8VNNI(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb i
 // dotQ4_KVNNI computes rows Q4_K row · int8 activation dot products (AVX-512 VNNI).
 func dotQ4_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
 
+// dotQ6_KVNNI computes rows Q6_K row · int8 activation dot products (AVX-512 VNNI).
+func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+
 // dotRowsF32AVX512 computes rows dot products of q with keys stride elements apart (AVX-512F).
 func dotRowsF32AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)
 

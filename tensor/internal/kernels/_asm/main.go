@@ -35,6 +35,7 @@ func main() {
 	}
 	gemmQ8VNNI()
 	dotQ4_KVNNI()
+	dotQ6_KVNNI()
 	dotRowsAVX512(false)
 	dotRowsAVX512(true)
 	wsumAVX512(false)
@@ -877,6 +878,140 @@ func dotQ4_KVNNI() {
 	DECQ(rows)
 	JMP(LabelRef("q4k_row"))
 	Label("q4k_end")
+	VZEROUPPER()
+	RET()
+}
+
+// dotQ6_KVNNI computes dst[r] = row r · activations for rows Q6_K rows (nb
+// blocks of 210 bytes) against int8 activations xq with scales xd per 32
+// and xn = −32·(sum of each 4 consecutive xq), which starts each integer
+// accumulator so the −32 offset of the 6-bit values costs nothing. Each
+// half-block of 128 is rebuilt as four 32-byte runs (q1..q4 of the
+// format), paired into two 512-bit VPDPBUSDs; lane L then belongs to the
+// 16-element scale group 4·pair + L/4 of its half.
+func dotQ6_KVNNI() {
+	TEXT("dotQ6_KVNNI", 0, "func(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)")
+	Doc("dotQ6_KVNNI computes rows Q6_K row · int8 activation dot products (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	dst := Load(Param("dst"), GP64())
+	m0f := bcastConst(0x0f0f0f0f)
+	m03 := bcastConst(0x03030303)
+	// idx[k]: lanes → scale group 4k + L/4 (k = 2·half + pair).
+	idx := make([]VecVirtual, 4)
+	for k := 0; k < 4; k++ {
+		idx[k] = ZMM()
+		tmpv := make([]VecVirtual, 4)
+		for g := 0; g < 4; g++ {
+			tmpv[g] = bcastConst(uint32(4*k + g))
+		}
+		// Assemble [g0×4, g1×4, g2×4, g3×4] from four broadcasts.
+		y0, y1 := YMM(), YMM()
+		VINSERTI128(U8(1), tmpv[1].AsX(), tmpv[0].AsY(), y0)
+		VINSERTI128(U8(1), tmpv[3].AsX(), tmpv[2].AsY(), y1)
+		VINSERTI64X4(U8(1), y1, y0.AsZ(), idx[k])
+	}
+	// dxIdx: lane g → g/2 (the 32-block of scale group g).
+	dxIdx := ZMM()
+	{
+		parts := make([]VecVirtual, 8)
+		for j := 0; j < 8; j++ {
+			parts[j] = bcastConst(uint32(j))
+		}
+		// Build [0,0,1,1,...,7,7] with unpacks: interleave pairs.
+		xs := make([]VecVirtual, 4)
+		for j := 0; j < 4; j++ {
+			xs[j] = XMM()
+			// low 2 lanes = 2j, high 2 lanes = 2j+1
+			VPUNPCKLQDQ(parts[2*j+1].AsX(), parts[2*j].AsX(), xs[j])
+		}
+		y0, y1 := YMM(), YMM()
+		VINSERTI128(U8(1), xs[1], xs[0].AsY(), y0)
+		VINSERTI128(U8(1), xs[3], xs[2].AsY(), y1)
+		VINSERTI64X4(U8(1), y1, y0.AsZ(), dxIdx)
+	}
+	Label("q6k_row")
+	CMPQ(rows, U8(1))
+	JL(LabelRef("q6k_end"))
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xd := Load(Param("xd"), GP64())
+	xn := Load(Param("xn"), GP64())
+	wp := GP64()
+	MOVQ(w, wp)
+	acc := ZMM()
+	VXORPS(acc, acc, acc)
+	Label("q6k_block")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("q6k_done"))
+	PREFETCHT0(Mem{Base: wp, Disp: prefetchAhead})
+	// S16[g] = d·sc[g]·xd[g/2].
+	s16 := ZMM()
+	VPMOVSXBD(Mem{Base: wp, Disp: 192}, s16)
+	VCVTDQ2PS(s16, s16)
+	dz := blockScale(Mem{Base: wp, Disp: 208})
+	VMULPS(dz, s16, s16)
+	dx := ZMM()
+	VMOVUPS(Mem{Base: xd}, dx.AsY())
+	VPERMPS(dx, dxIdx, dx)
+	VMULPS(dx, s16, s16)
+	for h := 0; h < 2; h++ {
+		A, B, H := YMM(), YMM(), YMM()
+		VMOVDQU(Mem{Base: wp, Disp: 64 * h}, A)
+		VMOVDQU(Mem{Base: wp, Disp: 64*h + 32}, B)
+		VMOVDQU(Mem{Base: wp, Disp: 128 + 32*h}, H)
+		qk := make([]VecVirtual, 4)
+		for k := 0; k < 4; k++ {
+			src := A
+			if k%2 == 1 {
+				src = B
+			}
+			q := YMM()
+			if k < 2 {
+				VPANDD(m0f.AsY(), src, q)
+			} else {
+				VPSRLW(U8(4), src, q)
+				VPANDD(m0f.AsY(), q, q)
+			}
+			hb := YMM()
+			if k == 0 {
+				VPANDD(m03.AsY(), H, hb)
+			} else {
+				VPSRLW(U8(2*k), H, hb)
+				VPANDD(m03.AsY(), hb, hb)
+			}
+			VPSLLW(U8(4), hb, hb)
+			VPORD(hb, q, q)
+			qk[k] = q
+		}
+		for pr := 0; pr < 2; pr++ {
+			z := ZMM()
+			VINSERTI64X4(U8(1), qk[2*pr+1], qk[2*pr].AsZ(), z)
+			t := ZMM()
+			off := 128*h + 64*pr
+			VMOVDQU32(Mem{Base: xn, Disp: off}, t) // 16 int32 lane sums for these 64 elements
+			VPDPBUSD(Mem{Base: xq, Disp: off}, z, t)
+			VCVTDQ2PS(t, t)
+			sc := ZMM()
+			VPERMPS(s16, idx[2*h+pr], sc)
+			VFMADD231PS(t, sc, acc)
+		}
+	}
+	ADDQ(U32(210), wp)
+	ADDQ(U32(256), xq)
+	ADDQ(U32(256), xn)
+	ADDQ(U8(32), xd)
+	DECQ(nb)
+	JMP(LabelRef("q6k_block"))
+	Label("q6k_done")
+	sum := hsumZ(acc)
+	VMOVSS(sum, Mem{Base: dst})
+	ADDQ(U8(4), dst)
+	ADDQ(stride, w)
+	DECQ(rows)
+	JMP(LabelRef("q6k_row"))
+	Label("q6k_end")
 	VZEROUPPER()
 	RET()
 }
