@@ -15,7 +15,7 @@ import (
 
 // usesGemmQ8 reports whether prefill of type t takes the int8 path.
 func usesGemmQ8(t DType) bool {
-	return (t == Q4_0 || t == Q4_0R || t == Q8_0) && kernels.HasGemmQ8()
+	return (t == Q4_0 || t == Q4_0R || t == Q8_0 || t == Q4_K) && kernels.HasGemmQ8()
 }
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
@@ -25,6 +25,7 @@ type q8acts struct {
 	x         []int8
 	d         []float32
 	i         []int32
+	s         []float32 // d·Σq per block, for Q4_K's mins
 }
 
 // prepare quantizes n rows of x (k columns) for weights of type t: the
@@ -38,13 +39,17 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	a.d = growF32(a.d, nb*pad)
 	a.i = growI32(a.i, nb*pad)
 	off := int32(8)
-	if t == Q8_0 {
+	switch t {
+	case Q8_0:
 		off = 128
+	case Q4_K:
+		off = 0 // its offsets are the per-row mins, applied through s
 	}
+	a.s = growF32(a.s, nb*pad)
 	clear(a.x[n*k:])
 	for i := n; i < pad; i++ {
 		for b := 0; b < nb; b++ {
-			a.d[b*pad+i], a.i[b*pad+i] = 0, 0
+			a.d[b*pad+i], a.i[b*pad+i], a.s[b*pad+i] = 0, 0, 0
 		}
 	}
 	for i := 0; i < n; i++ {
@@ -69,6 +74,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 			}
 			a.d[b*pad+i] = d
 			a.i[b*pad+i] = -off * sum
+			a.s[b*pad+i] = d * float32(sum)
 		}
 	}
 }
@@ -80,7 +86,11 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 	const kcBlocks = kChunk / 32
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
-	panel := t.p.byteScratch(worker, kcBlocks*kernels.Q8BlockBytes)
+	bb := kernels.Q8BlockBytes
+	if w.Type == Q4_K {
+		bb = kernels.Q8MinBlockBytes
+	}
+	panel := t.p.byteScratch(worker, kcBlocks*bb)
 	nbK := cols / 32
 	for pn := lo; pn < hi; pn++ {
 		r0 := pn * panelRows
@@ -89,6 +99,11 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 			nb := min(kcBlocks, nbK-b0)
 			packQ8Panel(panel, w, r0, nr, b0, nb)
 			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
+				if w.Type == Q4_K {
+					kernels.GemmQ8Min(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[b0*a.pad+ti:], a.pad, nb,
+						cpanel[ti*panelRows:], panelRows, b0 > 0, a.s[b0*a.pad+ti:])
+					continue
+				}
 				kernels.GemmQ8(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[b0*a.pad+ti:], a.pad, nb,
 					cpanel[ti*panelRows:], panelRows, b0 > 0)
 			}
@@ -105,7 +120,10 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 // 4-byte groups: four consecutive elements of a block always share one
 // step. Rows past nr are zero.
 func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
-	const bb = kernels.Q8BlockBytes
+	bb := kernels.Q8BlockBytes
+	if w.Type == Q4_K {
+		bb = kernels.Q8MinBlockBytes
+	}
 	if nr < panelRows {
 		clear(panel[:nb*bb])
 	}
@@ -145,6 +163,22 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 					le.PutUint32(out[g*128+4*r:], le.Uint32(blk[2+4*g:])^0x80808080) // int8 + 128
 				}
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
+			}
+		case Q4_K:
+			// Block b is sub-block b%8 of super-block b/8: nibbles of
+			// 32-byte chunk (b%8)/2, low or high, scale d·sc and min dmin·mn.
+			for b := 0; b < nb; b++ {
+				sb, j := (b0+b)/8, (b0+b)%8
+				blk := row[144*sb:]
+				sc, mn := scaleMinK4(j, blk[4:16])
+				qs := blk[16+32*(j/2):]
+				out := panel[b*bb:]
+				shift := uint(4 * (j % 2))
+				for s := 0; s < 8; s++ {
+					le.PutUint32(out[s*128+4*r:], le.Uint32(qs[4*s:])>>shift&0x0f0f0f0f)
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)*float32(sc)))
+				le.PutUint32(out[1152+4*r:], math.Float32bits(f16At(blk, 2)*float32(mn)))
 			}
 		default:
 			panic("tensor: packQ8Panel: unsupported type " + w.Type.String())

@@ -211,9 +211,12 @@ func TestDequantizeKnownBlocks(t *testing.T) {
 // on odd shapes, with 1..3 threads.
 func TestMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0} {
+	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K} {
 		for _, shape := range [][3]int{{1, 32, 1}, {7, 64, 3}, {33, 96, 5}, {130, 256, 2}, {17, 3072, 13}, {40, 160, 4}} {
 			rows, cols, n := shape[0], shape[1], shape[2]
+			if _, err := typ.RowBytes(cols); err != nil {
+				continue // K-quants need rows of 256
+			}
 			wf := randVec(r, rows*cols, 0.5)
 			rb, _ := typ.RowBytes(cols)
 			data := make([]byte, rb*rows)
@@ -236,7 +239,7 @@ func TestMatMul(t *testing.T) {
 			// Decoding Q8_0/Q4_0 quantizes the activations to 8 bits per
 			// block of 32: each contributes at most half a step,
 			// max|x_block|/254, times |w|.
-			quantAct := typ == Q8_0 || typ == Q4_0 // both decoding and the int8 prefill path
+			quantAct := typ == Q8_0 || typ == Q4_0 || typ == Q4_K || typ == Q6_K // 8-bit activations
 			bound := func(i, j int) float64 {
 				b := 1e-5 * float64(cols)
 				if quantAct {

@@ -64,7 +64,11 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.StringVar(&f.system, "system", "", "system message")
 	fs.BoolVar(&f.raw, "raw", false, "feed the prompt as is: no chat template, no BOS unless the tokenizer asks for it")
 	fs.BoolVar(&f.verbose, "verbose", false, "print load time and tokens/s to stderr")
-	fs.BoolVar(&f.noMmap, "no-mmap", false, "read the weights into memory instead of mapping the file")
+	// Reading the weights into (huge-page) memory is the default: it lets
+	// Q4_0 be repacked for the VNNI kernels, decodes faster, and on hosts
+	// that evict cold file pages it avoids re-reading the file from disk.
+	fs.BoolVar(&f.noMmap, "no-mmap", true, "read the weights into memory (the default; faster decoding)")
+	fs.Var(invertedBool{&f.noMmap}, "mmap", "map the model file instead of reading it into memory (less resident memory while idle)")
 	fs.StringVar(&f.kvType, "kv-type", "f16", "KV cache type: f16 (half the memory) or f32 (exact)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for the kernels (0 = one per core)")
 	fs.Var(&f.stop, "stop", "stop generating at this text (repeatable)")
@@ -330,3 +334,22 @@ func chatSet(f *runFlags, args []string, line string) error {
 	f.opts = o
 	return nil
 }
+
+// invertedBool is a boolean flag that sets *p to the opposite of its value.
+type invertedBool struct{ p *bool }
+
+func (b invertedBool) String() string {
+	if b.p == nil {
+		return "false"
+	}
+	return strconv.FormatBool(!*b.p)
+}
+func (b invertedBool) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*b.p = !v
+	return nil
+}
+func (b invertedBool) IsBoolFlag() bool { return true }

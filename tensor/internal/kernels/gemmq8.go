@@ -8,6 +8,9 @@ package kernels
 // Q8BlockBytes is the size of one packed block of a 32-row int8 panel.
 const Q8BlockBytes = 1152
 
+// Q8MinBlockBytes is the size of one packed block with row offsets (GemmQ8Min).
+const Q8MinBlockBytes = 1280
+
 // Q8Tile is the number of tokens GemmQ8 handles per call.
 const Q8Tile = 6
 
@@ -67,6 +70,52 @@ func gemmQ8Go(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int
 					sum += int32(blk[(k/4)*128+r*4+k%4]) * int32(xs[k])
 				}
 				acc[r] += getF32(blk[1024+4*r:]) * xd[b*ldb+i] * float32(sum)
+			}
+		}
+		copy(c[i*ldc:i*ldc+32], acc[:])
+	}
+}
+
+// GemmQ8Min is GemmQ8 for panels whose blocks (Q8MinBlockBytes each) also
+// hold 32 float32 row offsets m after the scales: the result gains
+// −m[b][r]·xs[b·ldb + i], xs being the activations' dequantized block sums
+// (Q4_K's mins).
+func GemmQ8Min(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool, xs []float32) {
+	if nb <= 0 {
+		return
+	}
+	_ = w[nb*Q8MinBlockBytes-1]
+	_ = x[(Q8Tile-1)*ldx+32*nb-1]
+	_ = xd[(nb-1)*ldb+Q8Tile-1]
+	_ = xi[(nb-1)*ldb+Q8Tile-1]
+	_ = xs[(nb-1)*ldb+Q8Tile-1]
+	_ = c[(Q8Tile-1)*ldc+31]
+	if current.gemmQ8Min == nil {
+		gemmQ8MinGo(w, x, ldx, xd, xi, ldb, nb, c, ldc, add, xs)
+		return
+	}
+	a := 0
+	if add {
+		a = 1
+	}
+	current.gemmQ8Min(&w[0], &x[0], ldx, &xd[0], &xi[0], ldb, nb, &c[0], ldc, a, &xs[0])
+}
+
+func gemmQ8MinGo(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool, xs []float32) {
+	for i := 0; i < Q8Tile; i++ {
+		var acc [32]float32
+		if add {
+			copy(acc[:], c[i*ldc:i*ldc+32])
+		}
+		for b := 0; b < nb; b++ {
+			blk := w[b*Q8MinBlockBytes:]
+			xr := x[i*ldx+32*b:]
+			for r := 0; r < 32; r++ {
+				sum := xi[b*ldb+i]
+				for k := 0; k < 32; k++ {
+					sum += int32(blk[(k/4)*128+r*4+k%4]) * int32(xr[k])
+				}
+				acc[r] += getF32(blk[1024+4*r:])*xd[b*ldb+i]*float32(sum) - getF32(blk[1152+4*r:])*xs[b*ldb+i]
 			}
 		}
 		copy(c[i*ldc:i*ldc+32], acc[:])

@@ -53,6 +53,7 @@ type impl struct {
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 

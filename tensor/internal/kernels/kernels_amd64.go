@@ -40,6 +40,7 @@ func init() {
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
 			gemmQ8:     gemmQ8VNNI,
+			gemmQ8Min:  gemmQ8MinVNNI,
 			dotQ4_K:    dotQ4_KVNNI,
 			dotQ6_K:    dotQ6_KVNNI,
 			deqQ6_K:    dequantQ6_KAVX512,

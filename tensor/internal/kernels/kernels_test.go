@@ -549,3 +549,34 @@ func TestDotQ6_K(t *testing.T) {
 		}
 	})
 }
+
+func TestGemmQ8Min(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 17))
+	forTiers(t, func(t *testing.T) {
+		nb := 3
+		panel := make([]byte, nb*Q8MinBlockBytes)
+		for i := range panel {
+			panel[i] = byte(r.IntN(16))
+		}
+		for b := 0; b < nb; b++ { // finite scales and mins
+			for j := 0; j < 64; j++ {
+				putF32(panel[b*Q8MinBlockBytes+1024+4*j:], float32(r.Float64()))
+			}
+		}
+		ldx, ldb, ldc := 32*nb, Q8Tile, 32
+		x := make([]int8, Q8Tile*ldx)
+		for i := range x {
+			x[i] = int8(r.IntN(255) - 127)
+		}
+		xd, xs := randF32(r, nb*ldb), randF32(r, nb*ldb)
+		xi := make([]int32, nb*ldb)
+		got, want := make([]float32, Q8Tile*ldc), make([]float32, Q8Tile*ldc)
+		GemmQ8Min(panel, x, ldx, xd, xi, ldb, nb, got, ldc, false, xs)
+		gemmQ8MinGo(panel, x, ldx, xd, xi, ldb, nb, want, ldc, false, xs)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*math.Abs(float64(want[i]))+1e-3 {
+				t.Fatalf("[%d]: %g, want %g", i, got[i], want[i])
+			}
+		}
+	})
+}

@@ -33,7 +33,8 @@ func main() {
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
-	gemmQ8VNNI()
+	gemmQ8VNNI(false)
+	gemmQ8VNNI(true)
 	dotQ4_KVNNI()
 	dotQ6_KVNNI()
 	dotRowsAVX512(false)
@@ -1025,10 +1026,18 @@ func dotQ6_KVNNI() {
 // activation scale and the integer offset term (e.g. −8·Σx for Q4_0).
 // VPDPBUSD multiplies four unsigned weight bytes by four broadcast signed
 // activation bytes per lane: 64 multiply-adds per instruction.
-func gemmQ8VNNI() {
+//
+// With mins (Q4_K), each block also carries 32 float32 row offsets m after
+// the scales (1280 bytes per block) and the result gains −m[b][r]·xs[b·ldb+i]
+// with xs the activations' dequantized block sums.
+func gemmQ8VNNI(mins bool) {
 	const T = 6
-	TEXT("gemmQ8VNNI", NOSPLIT, "func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)")
-	Doc("gemmQ8VNNI adds (or stores) a 32×6 tile of int8 weight blocks times int8 activations into c (AVX-512 VNNI).")
+	name, sig, bb := "gemmQ8VNNI", "func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)", 1152
+	if mins {
+		name, sig, bb = "gemmQ8MinVNNI", "func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int, xs *float32)", 1280
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(name + " adds (or stores) a 32×6 tile of int8 weight blocks times int8 activations into c (AVX-512 VNNI).")
 	wp := Load(Param("w"), GP64())
 	xp := Load(Param("x"), GP64())
 	ldx := Load(Param("ldx"), GP64())
@@ -1062,9 +1071,14 @@ func gemmQ8VNNI() {
 			acci[i][h] = ZMM()
 		}
 	}
-	Label("gq8_block")
+	var xs Register
+	if mins {
+		xs = Load(Param("xs"), GP64())
+	}
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("block"))
 	CMPQ(nb, U8(1))
-	JL(LabelRef("gq8_store"))
+	JL(LabelRef(lbl("store")))
 	for i := 0; i < T; i++ {
 		VPBROADCASTD(Mem{Base: xi, Disp: 4 * i}, acci[i][0])
 		VMOVDQA32(acci[i][0], acci[i][1])
@@ -1087,20 +1101,30 @@ func gemmQ8VNNI() {
 			VFMADD231PS_BCST(Mem{Base: xd, Disp: 4 * i}, t, accf[i][h])
 		}
 	}
-	ADDQ(U32(1152), wp)
+	if mins {
+		for h := 0; h < 2; h++ {
+			mv := ZMM()
+			VMOVUPS(Mem{Base: wp, Disp: 1152 + 64*h}, mv)
+			for i := 0; i < T; i++ {
+				VFNMADD231PS_BCST(Mem{Base: xs, Disp: 4 * i}, mv, accf[i][h])
+			}
+		}
+		ADDQ(ldb, xs)
+	}
+	ADDQ(U32(uint32(bb)), wp)
 	ADDQ(U8(32), xp)
 	ADDQ(U8(32), x3)
 	ADDQ(ldb, xd)
 	ADDQ(ldb, xi)
 	DECQ(nb)
-	JMP(LabelRef("gq8_block"))
-	Label("gq8_store")
+	JMP(LabelRef(lbl("block")))
+	Label(lbl("store"))
 	cp := Load(Param("c"), GP64())
 	ldc := Load(Param("ldc"), GP64())
 	SHLQ(U8(2), ldc)
 	add := Load(Param("add"), GP64())
 	TESTQ(add, add)
-	JZ(LabelRef("gq8_overwrite"))
+	JZ(LabelRef(lbl("overwrite")))
 	cp2 := GP64()
 	MOVQ(cp, cp2)
 	for i := 0; i < T; i++ {
@@ -1110,7 +1134,7 @@ func gemmQ8VNNI() {
 			ADDQ(ldc, cp2)
 		}
 	}
-	Label("gq8_overwrite")
+	Label(lbl("overwrite"))
 	for i := 0; i < T; i++ {
 		VMOVUPS(accf[i][0], Mem{Base: cp})
 		VMOVUPS(accf[i][1], Mem{Base: cp, Disp: 64})
