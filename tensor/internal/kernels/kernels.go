@@ -36,7 +36,6 @@ type impl struct {
 	dotQ4_0R func(w *byte, stride, rows, np int, xq *int8, xn *int32, xl *float32, dst *float32)
 	// dotQ4_0x2 takes pair-arranged activations (Q8.PQ/PN/PL); optional.
 	dotQ4_0x2 func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
-	gemm      func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)
 	// gemmPacked[t] handles t tokens (t in 12, 8, 4, 2, 1); nil: generic.
 	gemmPacked map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int)
 	cvtF16     func(dst *float32, src *uint16, n int)
@@ -368,60 +367,6 @@ func DotQ4_0(w []byte, a *Q8) float32 {
 		return current.dotQ4_0x2(unsafe.SliceData(w), nb/2, unsafe.SliceData(a.PQ), unsafe.SliceData(a.PN), unsafe.SliceData(a.PL))
 	}
 	return current.dotQ4_0(unsafe.SliceData(w), nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.S))
-}
-
-// GemmF32 adds w·xᵀ into c for a rows×toks tile: c[i·ldc+r] +=
-// Σ_k w[r·ldw+k]·x[i·ldx+k] for r < rows, i < toks, k < kn. Strides are in
-// elements. The micro-kernel covers 4×6 tiles with kn a multiple of the
-// vector width; edges use DotF32.
-func GemmF32(w []float32, ldw int, x []float32, ldx int, kn int, c []float32, ldc int, rows, toks int) {
-	if rows <= 0 || toks <= 0 {
-		return
-	}
-	_ = w[(rows-1)*ldw+kn-1]
-	_ = x[(toks-1)*ldx+kn-1]
-	_ = c[(toks-1)*ldc+rows-1]
-	km := kn
-	if current.gemm != nil {
-		km = kn - kn%16
-	} else {
-		km = 0
-	}
-	r0, i0 := 0, 0
-	if km > 0 {
-		r0, i0 = rows-rows%4, toks-toks%6
-		for i := 0; i < i0; i += 6 {
-			for r := 0; r < r0; r += 4 {
-				current.gemm(&w[r*ldw], ldw, &x[i*ldx], ldx, km, &c[i*ldc+r], ldc)
-			}
-		}
-		// The k tail of the micro-kernel's tiles.
-		if km < kn {
-			for i := 0; i < i0; i++ {
-				for r := 0; r < r0; r++ {
-					c[i*ldc+r] += dotTail(w[r*ldw+km:r*ldw+kn], x[i*ldx+km:])
-				}
-			}
-		}
-	}
-	// Edges: rows beyond r0 for all tokens, tokens beyond i0 for rows < r0.
-	for i := 0; i < toks; i++ {
-		rs := 0
-		if i < i0 {
-			rs = r0
-		}
-		for r := rs; r < rows; r++ {
-			c[i*ldc+r] += DotF32(w[r*ldw:r*ldw+kn], x[i*ldx:])
-		}
-	}
-}
-
-func dotTail(a, b []float32) float32 {
-	var s float32
-	for i := range a {
-		s += a[i] * b[i]
-	}
-	return s
 }
 
 // CvtF16 converts the IEEE halves in src (2 bytes each) to dst.

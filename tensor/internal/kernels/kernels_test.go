@@ -143,35 +143,6 @@ func TestQ8Error(t *testing.T) {
 	t.Logf("8-bit activation RMS relative error on Gaussian data: %.4f", math.Sqrt(num/den))
 }
 
-func TestGemm(t *testing.T) {
-	r := rand.New(rand.NewPCG(4, 4))
-	forTiers(t, func(t *testing.T) {
-		for _, s := range [][3]int{{4, 6, 16}, {5, 7, 33}, {8, 12, 96}, {13, 17, 100}, {32, 48, 3072}, {1, 1, 5}} {
-			rows, toks, k := s[0], s[1], s[2]
-			ldw, ldx, ldc := k+3, k+5, rows+2
-			w := randF32(r, rows*ldw)
-			x := randF32(r, toks*ldx)
-			c := randF32(r, toks*ldc)
-			want := append([]float32(nil), c...)
-			for i := 0; i < toks; i++ {
-				for j := 0; j < rows; j++ {
-					var acc float64
-					for kk := 0; kk < k; kk++ {
-						acc += float64(w[j*ldw+kk]) * float64(x[i*ldx+kk])
-					}
-					want[i*ldc+j] += float32(acc)
-				}
-			}
-			GemmF32(w, ldw, x, ldx, k, c, ldc, rows, toks)
-			for i := range c {
-				if !close(c[i], want[i], float64(k)) {
-					t.Fatalf("Gemm %v [%d]: %g, want %g", s, i, c[i], want[i])
-				}
-			}
-		}
-	})
-}
-
 func benchDot(b *testing.B, f func()) {
 	for i := 0; i < b.N; i++ {
 		f()
@@ -219,17 +190,6 @@ func benchDotQ4_0(b *testing.B, rows int) {
 		}
 	}
 	_ = s
-}
-
-func BenchmarkGemmF32(b *testing.B) {
-	r := rand.New(rand.NewPCG(6, 6))
-	const rows, toks, k = 64, 60, 3072
-	w, x, c := randF32(r, rows*k), randF32(r, toks*k), make([]float32, rows*toks)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		GemmF32(w, k, x, k, k, c, rows, rows, toks)
-	}
-	b.ReportMetric(float64(2*rows*toks*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
 
 func TestDequant(t *testing.T) {

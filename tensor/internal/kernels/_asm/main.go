@@ -29,7 +29,6 @@ func main() {
 	dotQ4_0VNNI()
 	dotQ4_0x2VNNI()
 	dotQ4_0RVNNI()
-	gemmF32AVX512()
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
@@ -1532,102 +1531,6 @@ func dequantQ6_KAVX512() {
 // prefetchAhead is how far ahead (bytes) the streaming weight kernels
 // prefetch: one core needs many lines in flight to approach DRAM bandwidth.
 var prefetchAhead = 1024
-
-// gemmF32AVX512 is the prefill micro-kernel: a 4-row × 6-token tile of
-// c[i·ldc + r] += Σ_k w[r·ldw + k]·x[i·ldx + k], k a multiple of 16, in
-// dot-product form (row-major weights and activations, no packing), with
-// the 24 accumulators reduced horizontally at the end.
-func gemmF32AVX512() {
-	const R, T = 4, 6
-	TEXT("gemmF32AVX512", NOSPLIT, "func(w *float32, ldw int, x *float32, ldx int, k int, c *float32, ldc int)")
-	Doc(fmt.Sprintf("gemmF32AVX512 adds a %d×%d tile of w·xᵀ into c (AVX-512F); k is a multiple of 16 and strides are in elements.", R, T))
-	wp := Load(Param("w"), GP64())
-	ldw := Load(Param("ldw"), GP64())
-	xp := Load(Param("x"), GP64())
-	ldx := Load(Param("ldx"), GP64())
-	k := Load(Param("k"), GP64())
-	SHLQ(U8(2), ldw)
-	SHLQ(U8(2), ldx)
-	// Row pointers w0..w3 and token pointers x0..x5 share two bases:
-	// w rows at wp + {0,1,2,3}·ldw, x rows at xp + {0..5}·ldx.
-	w3 := GP64()
-	LEAQ(Mem{Base: ldw, Index: ldw, Scale: 2}, w3) // 3·ldw
-	x3 := GP64()
-	LEAQ(Mem{Base: ldx, Index: ldx, Scale: 2}, x3) // 3·ldx
-	xp3 := GP64()
-	LEAQ(Mem{Base: xp, Index: x3, Scale: 1}, xp3) // x + 3·ldx
-	acc := make([][]VecVirtual, R)
-	for r := range acc {
-		acc[r] = make([]VecVirtual, T)
-		for i := range acc[r] {
-			acc[r][i] = ZMM()
-			VXORPS(acc[r][i], acc[r][i], acc[r][i])
-		}
-	}
-	off := GP64()
-	XORQ(off, off)
-	Label("gemm_loop")
-	CMPQ(k, U8(16))
-	JL(LabelRef("gemm_done"))
-	xr := make([]VecVirtual, T)
-	// Token rows: x0 = xp+off, x1 = xp+ldx+off, x2 = xp+2ldx+off, x3..x5 from xp3.
-	tmp := GP64()
-	for i := 0; i < T; i++ {
-		xr[i] = ZMM()
-		base := xp
-		j := i
-		if i >= 3 {
-			base, j = xp3, i-3
-		}
-		switch j {
-		case 0:
-			VMOVUPS(Mem{Base: base, Index: off, Scale: 1}, xr[i])
-		case 1:
-			LEAQ(Mem{Base: base, Index: ldx, Scale: 1}, tmp)
-			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, xr[i])
-		case 2:
-			LEAQ(Mem{Base: base, Index: ldx, Scale: 2}, tmp)
-			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, xr[i])
-		}
-	}
-	for r := 0; r < R; r++ {
-		wv := ZMM()
-		switch r {
-		case 0:
-			VMOVUPS(Mem{Base: wp, Index: off, Scale: 1}, wv)
-		case 1:
-			LEAQ(Mem{Base: wp, Index: ldw, Scale: 1}, tmp)
-			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
-		case 2:
-			LEAQ(Mem{Base: wp, Index: ldw, Scale: 2}, tmp)
-			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
-		case 3:
-			LEAQ(Mem{Base: wp, Index: w3, Scale: 1}, tmp)
-			VMOVUPS(Mem{Base: tmp, Index: off, Scale: 1}, wv)
-		}
-		for i := 0; i < T; i++ {
-			VFMADD231PS(xr[i], wv, acc[r][i])
-		}
-	}
-	ADDQ(U8(64), off)
-	SUBQ(U8(16), k)
-	JMP(LabelRef("gemm_loop"))
-	Label("gemm_done")
-	// Reduce and add into c.
-	cp := Load(Param("c"), GP64())
-	ldc := Load(Param("ldc"), GP64())
-	SHLQ(U8(2), ldc)
-	for i := 0; i < T; i++ {
-		for r := 0; r < R; r++ {
-			s := hsumZ(acc[r][i])
-			VADDSS(Mem{Base: cp, Disp: 4 * r}, s, s)
-			VMOVSS(s, Mem{Base: cp, Disp: 4 * r})
-		}
-		ADDQ(ldc, cp)
-	}
-	VZEROUPPER()
-	RET()
-}
 
 // dotF32AVX2: Σ a[i]·b[i], n a multiple of 8.
 func dotF32AVX2() {
