@@ -44,6 +44,11 @@ const (
 	// blocks: both scales, then lane-interleaved nibbles; same size). It
 	// never appears in files: gophi repacks writable Q4_0 weights at load.
 	Q4_0R DType = 200
+
+	// Q4_0X is Q4_0 with rows interleaved 16 at a time in memory, for the
+	// 16-row VNNI decode kernel (same size; rows are not contiguous, so use
+	// Matrix.RowF32, never Matrix.Row). Also never in files.
+	Q4_0X DType = 201
 )
 
 type typeInfo struct {
@@ -76,6 +81,7 @@ var types = [...]typeInfo{
 	Q8_K: {"Q8_K", 256, 292},
 
 	Q4_0R: {"Q4_0R", 64, 36},
+	Q4_0X: {"Q4_0X", 32, 18},
 }
 
 func (d DType) info() (typeInfo, bool) {

@@ -15,7 +15,7 @@ import (
 
 // usesGemmQ8 reports whether prefill of type t takes the int8 path.
 func usesGemmQ8(t DType) bool {
-	return (t == Q4_0 || t == Q4_0R || t == Q8_0 || t == Q4_K) && kernels.HasGemmQ8()
+	return (t == Q4_0 || t == Q4_0R || t == Q4_0X || t == Q8_0 || t == Q4_K) && kernels.HasGemmQ8()
 }
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
@@ -38,7 +38,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	a.x = growI8(a.x, pad*k)
 	a.d = growF32(a.d, nb*pad)
 	a.i = growI32(a.i, nb*pad)
-	off := int32(8)
+	off := int32(8) // Q4_0, Q4_0R, Q4_0X
 	switch t {
 	case Q8_0:
 		off = 128
@@ -129,6 +129,22 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	}
 	le := binary.LittleEndian
 	for r := 0; r < nr; r++ {
+		if w.Type == Q4_0X {
+			// Group of 16 rows; per block: 16 scales, then [g][16 rows][4].
+			grp := w.Data[((r0+r)/16)*16*w.rowBytes:]
+			rr := (r0 + r) % 16
+			for b := 0; b < nb; b++ {
+				blk := grp[288*(b0+b):]
+				out := panel[b*bb:]
+				for g := 0; g < 4; g++ {
+					v := le.Uint32(blk[32+64*g+4*rr:])
+					le.PutUint32(out[g*128+4*r:], v&0x0f0f0f0f)
+					le.PutUint32(out[(4+g)*128+4*r:], v>>4&0x0f0f0f0f)
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 2*rr)))
+			}
+			continue
+		}
 		row := w.Row(r0 + r)
 		switch w.Type {
 		case Q4_0:

@@ -41,6 +41,10 @@ func (m *Matrix) RowBytes() int { return m.rowBytes }
 
 // RowF32 dequantizes row r into dst (len(dst) must be Cols).
 func (m *Matrix) RowF32(r int, dst []float32) {
+	if m.Type == Q4_0X {
+		kernels.DequantQ4_0X16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
+		return
+	}
 	if err := DequantizeRow(m.Type, m.Row(r), dst[:m.Cols]); err != nil {
 		panic(err) // unreachable: NewMatrix validated the type and size
 	}
@@ -130,7 +134,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
-	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_K || w.Type == Q6_K {
+	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_0X || w.Type == Q4_K || w.Type == Q6_K {
 		if cap(p.q8) < n {
 			p.q8 = make([]kernels.Q8, n)
 		}
@@ -138,6 +142,10 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		for i := range t.q8 {
 			t.q8[i].Quantize(x[i*w.Cols : (i+1)*w.Cols])
 		}
+	}
+	if w.Type == Q4_0X {
+		p.parallel(w.Rows/16, t) // in groups of 16 rows
+		return
 	}
 	p.parallel(w.Rows, t)
 }
@@ -161,6 +169,13 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	}
 	if t.gemm {
 		t.runGemm(worker, lo, hi)
+		return
+	}
+	if w.Type == Q4_0X { // lo, hi count groups of 16 rows
+		g := 16 * w.rowBytes
+		for i := 0; i < n; i++ {
+			kernels.DotQ4_0X16(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
+		}
 		return
 	}
 	if w.Type == Q4_0R {
@@ -257,6 +272,12 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 			off := k0 / be * bb
 			nbytes := kc / be * bb
 			for r := 0; r < nr; r++ {
+				if w.Type == Q4_0X { // rows are interleaved: dequantize whole
+					full := make([]float32, cols)
+					w.RowF32(r0+r, full)
+					copy(rowsBuf[r*kc:(r+1)*kc], full[k0:k0+kc])
+					continue
+				}
 				row := w.Row(r0 + r)[off : off+nbytes]
 				if err := DequantizeRow(w.Type, row, rowsBuf[r*kc:(r+1)*kc]); err != nil {
 					panic(err) // unreachable: NewMatrix validated the type and size
@@ -278,6 +299,14 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 // and reports whether it did. The data must be writable and not shared with
 // anything that reads it as the file's type.
 func (m *Matrix) Repack() bool {
+	if m.Type == Q4_0 && m.Rows%16 == 0 && kernels.CanRepackQ4_0X16() {
+		g := 16 * m.rowBytes
+		for r := 0; r < m.Rows; r += 16 {
+			kernels.RepackQ4_0X16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/32)
+		}
+		m.Type = Q4_0X
+		return true
+	}
 	if m.Type != Q4_0 || m.Cols%64 != 0 || !kernels.CanRepackQ4_0() {
 		return false
 	}

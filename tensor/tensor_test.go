@@ -334,3 +334,46 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 	}
 	b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 }
+
+// TestRepack checks that MatMul gives the same results before and after a
+// matrix is repacked for this CPU's kernels, decoding and in batches.
+func TestRepack(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 21))
+	rows, cols := 64, 256
+	wf := randVec(r, rows*cols, 0.5)
+	rb, _ := Q4_0.RowBytes(cols)
+	data := make([]byte, rb*rows)
+	for i := 0; i < rows; i++ {
+		QuantizeRow(Q4_0, wf[i*cols:(i+1)*cols], data[i*rb:(i+1)*rb])
+	}
+	m, _ := NewMatrix(Q4_0, rows, cols, append([]byte(nil), data...))
+	p := NewPool(2)
+	defer p.Close()
+	for _, n := range []int{1, 3, 7} {
+		x := randVec(r, n*cols, 1)
+		want := make([]float32, n*rows)
+		plain, _ := NewMatrix(Q4_0, rows, cols, data)
+		p.MatMul(want, plain, x, n)
+		if m.Type == Q4_0 && !m.Repack() {
+			t.Skip("no repacked layout on this CPU")
+		}
+		got := make([]float32, n*rows)
+		p.MatMul(got, m, x, n)
+		for i := range got {
+			if math.Abs(float64(got[i]-want[i])) > 1e-4*float64(cols) {
+				t.Fatalf("%s n=%d [%d]: %g, want %g", m.Type, n, i, got[i], want[i])
+			}
+		}
+		row := make([]float32, cols)
+		ref := make([]float32, cols)
+		for i := 0; i < rows; i++ {
+			m.RowF32(i, row)
+			plain.RowF32(i, ref)
+			for k := range row {
+				if row[k] != ref[k] {
+					t.Fatalf("%s RowF32(%d)[%d] = %g, want %g", m.Type, i, k, row[k], ref[k])
+				}
+			}
+		}
+	}
+}

@@ -53,6 +53,7 @@ type impl struct {
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
+	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
@@ -170,6 +171,8 @@ type Q8 struct {
 	PL []float32
 	// N4 = −32·(sum of each 4 consecutive Q), for the Q6_K kernel.
 	N4 []int32
+	// NB = −8·Σ Q per block, for the 16-row Q4_0 kernel.
+	NB []int32
 	// The layout for repacked Q4_0 rows (see RepackQ4_0).
 	RQ []int8
 	RN []int32
@@ -214,6 +217,17 @@ func (q *Q8) Quantize(x []float32) {
 	}
 	if current.dotQ4_0R != nil {
 		q.repacked()
+	}
+	if cap(q.NB) < nb {
+		q.NB = make([]int32, nb)
+	}
+	q.NB = q.NB[:nb]
+	for b := range q.NB {
+		var sum int32
+		for _, v := range q.Q[32*b : 32*b+32] {
+			sum += int32(v)
+		}
+		q.NB[b] = -8 * sum
 	}
 	if current.dotQ6_K != nil {
 		if cap(q.N4) < n/4 {
@@ -610,4 +624,78 @@ func dotQ6_KGeneric(w []byte, a *Q8) float32 {
 		}
 	}
 	return s
+}
+
+// Q4_0X16: Q4_0 rows interleaved 16 at a time (see RepackQ4_0X16).
+
+// CanRepackQ4_0X16 reports whether the current tier has the 16-row Q4_0
+// kernel.
+func CanRepackQ4_0X16() bool { return current.dotQ4_0X16 != nil }
+
+// RepackQ4_0X16 rearranges 16 consecutive Q4_0 rows of nb blocks each
+// (16·18·nb bytes) in place: per block, the 16 rows' scales, then for
+// g = 0..3 bytes 4g..4g+3 of each row's 16 nibble bytes.
+func RepackQ4_0X16(group []byte, nb int) {
+	tmp := make([]byte, 16*18*nb)
+	copy(tmp, group)
+	for b := 0; b < nb; b++ {
+		out := group[288*b : 288*b+288]
+		for r := 0; r < 16; r++ {
+			blk := tmp[r*18*nb+18*b:]
+			out[2*r], out[2*r+1] = blk[0], blk[1]
+			for g := 0; g < 4; g++ {
+				copy(out[32+64*g+4*r:32+64*g+4*r+4], blk[2+4*g:6+4*g])
+			}
+		}
+	}
+}
+
+// DequantQ4_0X16Row dequantizes row r (0..15) of a 16-row group.
+func DequantQ4_0X16Row(group []byte, r int, dst []float32) {
+	for b := 0; b < len(dst)/32; b++ {
+		blk := group[288*b:]
+		d := f16le(blk, 2*r)
+		y := dst[32*b : 32*b+32]
+		for g := 0; g < 4; g++ {
+			for j := 0; j < 4; j++ {
+				q := blk[32+64*g+4*r+j]
+				y[4*g+j] = d * float32(int(q&15)-8)
+				y[4*g+j+16] = d * float32(int(q>>4)-8)
+			}
+		}
+	}
+}
+
+// DotQ4_0X16 computes dst[16·i + r] for groups consecutive 16-row groups
+// of w against activations a.
+func DotQ4_0X16(w []byte, groups int, a *Q8, dst []float32) {
+	nb := len(a.D)
+	if groups <= 0 {
+		return
+	}
+	_ = w[groups*288*nb-1]
+	_ = dst[16*groups-1]
+	if current.dotQ4_0X16 == nil || len(a.NB) != nb {
+		var row [16]int32
+		for gi := 0; gi < groups; gi++ {
+			grp := w[gi*288*nb:]
+			var acc [16]float32
+			for b := 0; b < nb; b++ {
+				blk := grp[288*b:]
+				for r := 0; r < 16; r++ {
+					row[r] = 0
+					for g := 0; g < 4; g++ {
+						for j := 0; j < 4; j++ {
+							q := blk[32+64*g+4*r+j]
+							row[r] += int32(int(q&15)-8)*int32(a.Q[32*b+4*g+j]) + int32(int(q>>4)-8)*int32(a.Q[32*b+16+4*g+j])
+						}
+					}
+					acc[r] += f16le(blk, 2*r) * a.D[b] * float32(row[r])
+				}
+			}
+			copy(dst[16*gi:16*gi+16], acc[:])
+		}
+		return
+	}
+	current.dotQ4_0X16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.NB), unsafe.SliceData(a.D), &dst[0])
 }

@@ -28,6 +28,7 @@ func init() {
 			dotQ4_0:    dotQ4_0VNNI,
 			dotQ4_0x2:  dotQ4_0x2VNNI,
 			dotQ4_0R:   dotQ4_0RVNNI,
+			dotQ4_0X16: dotQ4_0X16VNNI,
 			cvtF16:     cvtF16AVX512,
 			cvtBF16:    cvtBF16AVX512,
 			deqQ8_0:    dequantQ8_0AVX512,

@@ -521,6 +521,81 @@ q4r_end:
 	VZEROUPPER
 	RET
 
+// func dotQ4_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VNNI, MMX+
+TEXT ·dotQ4_0X16VNNI(SB), NOSPLIT, $0-56
+	MOVQ         w+0(FP), AX
+	MOVQ         groups+8(FP), CX
+	MOVQ         dst+48(FP), DX
+	MOVL         $0x0f0f0f0f, BX
+	VPBROADCASTD BX, Z0
+
+x16_group:
+	CMPQ   CX, $0x01
+	JL     x16_end
+	MOVQ   nb+16(FP), BX
+	MOVQ   xq+24(FP), SI
+	MOVQ   xn+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	VXORPS Z1, Z1, Z1
+
+x16_block:
+	CMPQ          BX, $0x01
+	JL            x16_done
+	PREFETCHT0    1024(AX)
+	PREFETCHT0    1088(AX)
+	VPBROADCASTD  (DI), Z2
+	VPXORD        Z3, Z3, Z3
+	VPXORD        Z4, Z4, Z4
+	VPXORD        Z5, Z5, Z5
+	VMOVDQU32     32(AX), Z6
+	VPSRLW        $0x04, Z6, Z7
+	VPANDD        Z0, Z6, Z6
+	VPANDD        Z0, Z7, Z7
+	VPDPBUSD.BCST (SI), Z6, Z2
+	VPDPBUSD.BCST 16(SI), Z7, Z3
+	VMOVDQU32     96(AX), Z6
+	VPSRLW        $0x04, Z6, Z7
+	VPANDD        Z0, Z6, Z6
+	VPANDD        Z0, Z7, Z7
+	VPDPBUSD.BCST 4(SI), Z6, Z4
+	VPDPBUSD.BCST 20(SI), Z7, Z5
+	VMOVDQU32     160(AX), Z6
+	VPSRLW        $0x04, Z6, Z7
+	VPANDD        Z0, Z6, Z6
+	VPANDD        Z0, Z7, Z7
+	VPDPBUSD.BCST 8(SI), Z6, Z2
+	VPDPBUSD.BCST 24(SI), Z7, Z3
+	VMOVDQU32     224(AX), Z6
+	VPSRLW        $0x04, Z6, Z7
+	VPANDD        Z0, Z6, Z6
+	VPANDD        Z0, Z7, Z7
+	VPDPBUSD.BCST 12(SI), Z6, Z4
+	VPDPBUSD.BCST 28(SI), Z7, Z5
+	VPADDD        Z3, Z2, Z2
+	VPADDD        Z5, Z4, Z4
+	VPADDD        Z4, Z2, Z2
+	VCVTDQ2PS     Z2, Z2
+	VCVTPH2PS     (AX), Z6
+	VMULPS.BCST   (R8), Z6, Z6
+	VFMADD231PS   Z2, Z6, Z1
+	ADDQ          $0x00000120, AX
+	ADDQ          $0x20, SI
+	ADDQ          $0x04, DI
+	ADDQ          $0x04, R8
+	DECQ          BX
+	JMP           x16_block
+
+x16_done:
+	VMOVUPS Z1, (DX)
+	ADDQ    $0x40, DX
+	DECQ    CX
+	JMP     x16_group
+
+x16_end:
+	VZEROUPPER
+	RET
+
 // func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·gemmPacked12AVX512(SB), NOSPLIT, $0-56

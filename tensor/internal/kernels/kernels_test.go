@@ -540,3 +540,81 @@ func TestGemmQ8Min(t *testing.T) {
 		}
 	})
 }
+
+func TestQ4_0X16(t *testing.T) {
+	r := rand.New(rand.NewPCG(18, 18))
+	forTiers(t, func(t *testing.T) {
+		nb, groups := 6, 3
+		w := make([]byte, groups*16*18*nb)
+		for i := range w {
+			w[i] = byte(r.IntN(256))
+		}
+		for row := 0; row < 16*groups; row++ {
+			for b := 0; b < nb; b++ {
+				binary.LittleEndian.PutUint16(w[row*18*nb+18*b:], halfBits(float32(r.Float64()*0.1)))
+			}
+		}
+		var q Q8
+		q.Quantize(randF32(r, 32*nb))
+		want := make([]float32, 16*groups)
+		wantRows := make([][]float32, 16*groups)
+		for row := range want {
+			want[row] = dotQ4_0Generic(&w[row*18*nb], nb, &q.Q[0], &q.D[0], &q.S[0])
+			wantRows[row] = make([]float32, 32*nb)
+			dequantQ4_0Generic(&wantRows[row][0], &w[row*18*nb], nb)
+		}
+		for g := 0; g < groups; g++ {
+			RepackQ4_0X16(w[g*16*18*nb:(g+1)*16*18*nb], nb)
+		}
+		got := make([]float32, 16*groups)
+		DotQ4_0X16(w, groups, &q, got)
+		for i := range got {
+			if !close(got[i], want[i], float64(nb)*100) {
+				t.Fatalf("row %d: %g, want %g", i, got[i], want[i])
+			}
+		}
+		row := make([]float32, 32*nb)
+		for i := range want {
+			DequantQ4_0X16Row(w[(i/16)*16*18*nb:], i%16, row)
+			for k := range row {
+				if row[k] != wantRows[i][k] {
+					t.Fatalf("row %d elem %d: %g, want %g", i, k, row[k], wantRows[i][k])
+				}
+			}
+		}
+	})
+}
+
+func BenchmarkQ4_0Layouts(b *testing.B) {
+	r := rand.New(rand.NewPCG(19, 19))
+	const nb = 96
+	rows := 65536
+	if os.Getenv("SMALL") != "" {
+		rows = 256
+	}
+	w := make([]byte, 18*nb*rows)
+	for i := range w {
+		w[i] = byte(r.IntN(256))
+	}
+	var q Q8
+	q.Quantize(randF32(r, 32*nb))
+	dst := make([]float32, rows)
+	b.Run("R", func(b *testing.B) {
+		w2 := append([]byte(nil), w...)
+		RepackQ4_0(w2)
+		b.SetBytes(int64(len(w2)))
+		for i := 0; i < b.N; i++ {
+			DotQ4_0RRows(w2, 18*nb, rows, &q, dst)
+		}
+	})
+	b.Run("X16", func(b *testing.B) {
+		w2 := append([]byte(nil), w...)
+		for g := 0; g < rows/16; g++ {
+			RepackQ4_0X16(w2[g*16*18*nb:(g+1)*16*18*nb], nb)
+		}
+		b.SetBytes(int64(len(w2)))
+		for i := 0; i < b.N; i++ {
+			DotQ4_0X16(w2, rows/16, &q, dst)
+		}
+	})
+}

@@ -28,6 +28,9 @@ func dotQ4_0x2VNNI(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 // dotQ4_0RVNNI computes dst[r] = row r · activations for rows repacked Q4_0 rows (np block pairs each, stride bytes apart) with matching int8 activations (AVX-512 VNNI).
 func dotQ4_0RVNNI(w *byte, stride int, rows int, np int, xq *int8, xn *int32, xl *float32, dst *float32)
 
+// dotQ4_0X16VNNI computes 16·groups dot products of 16-row-interleaved Q4_0 groups with int8 activations (AVX-512 VNNI).
+func dotQ4_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
+
 // gemmPacked12AVX512 adds (or stores) a 32×12 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
 func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
 

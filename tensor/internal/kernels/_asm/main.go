@@ -29,6 +29,7 @@ func main() {
 	dotQ4_0VNNI()
 	dotQ4_0x2VNNI()
 	dotQ4_0RVNNI()
+	dotQ4_0X16VNNI()
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
@@ -645,6 +646,75 @@ func dotQ4_0RVNNI() {
 	DECQ(rows)
 	JMP(LabelRef("q4r_row"))
 	Label("q4r_end")
+	VZEROUPPER()
+	RET()
+}
+
+// dotQ4_0X16VNNI is the decode kernel for Q4_0 rows interleaved 16 at a
+// time at load (see RepackQ4_0X16): per block of 32 columns, the 16 rows'
+// f16 scales (32 bytes), then for g = 0..3 the bytes 4g..4g+3 of each row's
+// nibbles ([g][16 rows][4 bytes]). One 512-bit load then feeds two
+// VPDPBUSDs (low nibbles: elements 4g.., high: 4g+16..) against broadcast
+// activation dwords, and the accumulator's 16 lanes are the 16 rows: no
+// horizontal sums, one scale conversion per 16 rows.
+func dotQ4_0X16VNNI() {
+	TEXT("dotQ4_0X16VNNI", NOSPLIT, "func(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)")
+	Doc("dotQ4_0X16VNNI computes 16·groups dot products of 16-row-interleaved Q4_0 groups with int8 activations (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	groups := Load(Param("groups"), GP64())
+	dst := Load(Param("dst"), GP64())
+	mask := bcastConst(0x0f0f0f0f)
+	Label("x16_group")
+	CMPQ(groups, U8(1))
+	JL(LabelRef("x16_end"))
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xn := Load(Param("xn"), GP64())
+	xd := Load(Param("xd"), GP64())
+	acc := ZMM()
+	VXORPS(acc, acc, acc)
+	Label("x16_block")
+	CMPQ(nb, U8(1))
+	JL(LabelRef("x16_done"))
+	PREFETCHT0(Mem{Base: w, Disp: prefetchAhead})
+	PREFETCHT0(Mem{Base: w, Disp: prefetchAhead + 64})
+	// Four independent integer chains, summed at the end of the block.
+	ts := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	VPBROADCASTD(Mem{Base: xn}, ts[0])
+	for _, z := range ts[1:] {
+		VPXORD(z, z, z)
+	}
+	for g := 0; g < 4; g++ {
+		v := ZMM()
+		VMOVDQU32(Mem{Base: w, Disp: 32 + 64*g}, v)
+		hi := ZMM()
+		VPSRLW(U8(4), v, hi)
+		VPANDD(mask, v, v)
+		VPANDD(mask, hi, hi)
+		VPDPBUSD_BCST(Mem{Base: xq, Disp: 4 * g}, v, ts[g%2*2])
+		VPDPBUSD_BCST(Mem{Base: xq, Disp: 16 + 4*g}, hi, ts[g%2*2+1])
+	}
+	VPADDD(ts[1], ts[0], ts[0])
+	VPADDD(ts[3], ts[2], ts[2])
+	t := ts[0]
+	VPADDD(ts[2], t, t)
+	VCVTDQ2PS(t, t)
+	sc := ZMM()
+	VCVTPH2PS(Mem{Base: w}, sc)
+	VMULPS_BCST(Mem{Base: xd}, sc, sc)
+	VFMADD231PS(t, sc, acc)
+	ADDQ(U32(288), w)
+	ADDQ(U8(32), xq)
+	ADDQ(U8(4), xn)
+	ADDQ(U8(4), xd)
+	DECQ(nb)
+	JMP(LabelRef("x16_block"))
+	Label("x16_done")
+	VMOVUPS(acc, Mem{Base: dst})
+	ADDQ(U8(64), dst)
+	DECQ(groups)
+	JMP(LabelRef("x16_group"))
+	Label("x16_end")
 	VZEROUPPER()
 	RET()
 }
