@@ -186,8 +186,10 @@ func (e *Engine) Prompt(messages []tokenizer.Message, raw bool) ([]int32, error)
 // Session is one conversation on the engine: a sequence whose KV cache is
 // reused across turns, so each turn only evaluates its new tokens.
 type Session struct {
-	e   *Engine
-	seq *model.Sequence
+	e    *Engine
+	seq  *model.Sequence
+	step model.Step // reused every token, so decoding allocates nothing
+	tok  [1]int32
 }
 
 // NewSession starts a conversation with a context of ctx tokens (≤ 0: the
@@ -252,8 +254,15 @@ func (s *Session) Generate(ctx context.Context, req Request, emit func(text stri
 	st.PromptTokens = len(req.Tokens) - common
 
 	start := time.Now()
+	eval := func(tokens []int32) ([]float32, error) {
+		s.step.Seq, s.step.Tokens, s.step.AllLogits = s.seq, tokens, false
+		if err := e.Model.Forward(&s.step); err != nil {
+			return nil, err
+		}
+		return s.step.Logits, nil
+	}
 	var logits []float32
-	logits, err = e.Model.Eval(s.seq, req.Tokens[common:], false)
+	logits, err = eval(req.Tokens[common:])
 	if err != nil {
 		return st, err
 	}
@@ -292,7 +301,8 @@ func (s *Session) Generate(ctx context.Context, req Request, emit func(text stri
 			st.DoneReason = "length"
 			break
 		}
-		if logits, err = e.Model.Eval(s.seq, []int32{next}, false); err != nil {
+		s.tok[0] = next
+		if logits, err = eval(s.tok[:]); err != nil {
 			return st, err
 		}
 	}

@@ -25,8 +25,10 @@ type Model struct {
 	// default, exact) or F16 (half the memory, as llama.cpp's default).
 	KVType tensor.DType
 
-	mu  sync.Mutex // serialises Forward; guards buf
-	buf scratch
+	mu    sync.Mutex // serialises Forward; guards buf, steps and attn
+	buf   scratch
+	steps []*Step // this call's steps (a copy, so the caller's slice never escapes)
+	attn  attnTask
 	// closers release the mapped files when the model is closed.
 	closers []func() error
 }
@@ -197,6 +199,9 @@ func (m *Model) Forward(steps ...*Step) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.steps = append(m.steps[:0], steps...)
+	steps = m.steps
+	defer clear(m.steps)
 
 	// Lay out the batch: which rows belong to which sequence and position.
 	b := &m.buf
@@ -360,48 +365,62 @@ func (m *Model) ropeAndCache(steps []*Step, l int) {
 // scores of one query against all its keys in one kernel call, the softmax
 // numerators in another, then the weighted sum of the values.
 func (m *Model) attention(steps []*Step, l int) {
+	m.attn = attnTask{m: m, steps: steps, l: l}
+	m.pool.Parallel(len(m.buf.rows)*m.Config.Heads, &m.attn)
+	m.attn.steps = nil
+}
+
+// attnTask is attention as a pool task, kept in the Model so that running
+// it allocates nothing.
+type attnTask struct {
+	m     *Model
+	steps []*Step
+	l     int
+}
+
+// Run handles (row, head) pairs [lo, hi).
+func (a *attnTask) Run(worker, lo, hi int) {
+	m, steps, l := a.m, a.steps, a.l
 	c := m.Config
 	b := &m.buf
 	hd, kvd := c.HeadDim, c.KVDim()
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	m.pool.Parallel(len(b.rows)*c.Heads, tensor.TaskFunc(func(worker, lo, hi int) {
-		for t := lo; t < hi; t++ {
-			i, h := t/c.Heads, t%c.Heads
-			r := b.rows[i]
-			s := steps[r.step].Seq
-			q := b.qkv[i*c.QKVDim()+h*hd : i*c.QKVDim()+(h+1)*hd]
-			first := 0
-			if w := c.SlidingWindow; w > 0 && r.pos-w+1 > 0 {
-				first = r.pos - w + 1
-			}
-			kh := h / group
-			n := r.pos + 1 - first
-			scores := m.pool.Scratch(worker, n)
-			off := first*kvd + kh*hd
-			if s.kh != nil {
-				tensor.DotRowsF16(s.kh[l][off:], kvd, q, scores)
-			} else {
-				tensor.DotRowsF32(s.k[l][off:], kvd, q, scores)
-			}
-			mx := float32(math.Inf(-1))
-			for j := range scores {
-				scores[j] *= scale
-				mx = max(mx, scores[j])
-			}
-			inv := 1 / tensor.ExpSub(scores, mx)
-			for j := range scores {
-				scores[j] *= inv
-			}
-			out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
-			clear(out)
-			if s.vh != nil {
-				tensor.WSumF16(s.vh[l][off:], kvd, scores, out)
-			} else {
-				tensor.WSumF32(s.v[l][off:], kvd, scores, out)
-			}
+	for t := lo; t < hi; t++ {
+		i, h := t/c.Heads, t%c.Heads
+		r := b.rows[i]
+		s := steps[r.step].Seq
+		q := b.qkv[i*c.QKVDim()+h*hd : i*c.QKVDim()+(h+1)*hd]
+		first := 0
+		if w := c.SlidingWindow; w > 0 && r.pos-w+1 > 0 {
+			first = r.pos - w + 1
 		}
-	}))
+		kh := h / group
+		n := r.pos + 1 - first
+		scores := m.pool.Scratch(worker, n)
+		off := first*kvd + kh*hd
+		if s.kh != nil {
+			tensor.DotRowsF16(s.kh[l][off:], kvd, q, scores)
+		} else {
+			tensor.DotRowsF32(s.k[l][off:], kvd, q, scores)
+		}
+		mx := float32(math.Inf(-1))
+		for j := range scores {
+			scores[j] *= scale
+			mx = max(mx, scores[j])
+		}
+		inv := 1 / tensor.ExpSub(scores, mx)
+		for j := range scores {
+			scores[j] *= inv
+		}
+		out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
+		clear(out)
+		if s.vh != nil {
+			tensor.WSumF16(s.vh[l][off:], kvd, scores, out)
+		} else {
+			tensor.WSumF32(s.v[l][off:], kvd, scores, out)
+		}
+	}
 }
 
 // rmsNormRows computes dst = w ⊙ x/√(mean(x²)+eps) for n rows of width d,
