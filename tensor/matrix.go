@@ -139,8 +139,17 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 			p.q8 = make([]kernels.Q8, n)
 		}
 		t.q8 = p.q8[:n]
+		var want kernels.Layouts
+		switch w.Type {
+		case Q4_0:
+			want = kernels.LayoutPairs
+		case Q4_0R:
+			want = kernels.LayoutRepacked
+		case Q6_K:
+			want = kernels.LayoutN4
+		}
 		for i := range t.q8 {
-			t.q8[i].Quantize(x[i*w.Cols : (i+1)*w.Cols])
+			t.q8[i].QuantizeFor(x[i*w.Cols:(i+1)*w.Cols], want)
 		}
 	}
 	if w.Type == Q4_0X {

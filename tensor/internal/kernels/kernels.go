@@ -179,8 +179,24 @@ type Q8 struct {
 	RL []float32
 }
 
-// Quantize fills q from x (len(x) a multiple of 32), growing its buffers.
-func (q *Q8) Quantize(x []float32) {
+// Layouts selects the extra activation layouts QuantizeFor builds besides
+// Q, D, S and NB: each is only needed by one weight type's kernel.
+type Layouts uint8
+
+// The extra layouts.
+const (
+	LayoutPairs    Layouts = 1 << iota // PQ/PN/PL, for plain Q4_0 rows (DotQ4_0)
+	LayoutRepacked                     // RQ/RN/RL, for repacked Q4_0 rows (DotQ4_0RRows)
+	LayoutN4                           // N4, for Q6_K rows (DotQ6_KRows)
+	LayoutAll      = LayoutPairs | LayoutRepacked | LayoutN4
+)
+
+// Quantize fills q from x (len(x) a multiple of 32) with every layout.
+func (q *Q8) Quantize(x []float32) { q.QuantizeFor(x, LayoutAll) }
+
+// QuantizeFor fills q from x (len(x) a multiple of 32), growing its
+// buffers, building only the extra layouts in want.
+func (q *Q8) QuantizeFor(x []float32, want Layouts) {
 	n := len(x)
 	nb := n / 32
 	if cap(q.Q) < n {
@@ -189,8 +205,9 @@ func (q *Q8) Quantize(x []float32) {
 	if cap(q.D) < nb {
 		q.D = make([]float32, nb)
 		q.S = make([]float32, nb)
+		q.NB = make([]int32, nb)
 	}
-	q.Q, q.D, q.S = q.Q[:n], q.D[:nb], q.S[:nb]
+	q.Q, q.D, q.S, q.NB = q.Q[:n], q.D[:nb], q.S[:nb], q.NB[:nb]
 	for b := 0; b < nb; b++ {
 		xs := x[b*32 : b*32+32]
 		var amax float32
@@ -211,25 +228,16 @@ func (q *Q8) Quantize(x []float32) {
 		}
 		q.D[b] = d
 		q.S[b] = d * float32(sum)
+		q.NB[b] = -8 * int32(sum)
 	}
-	if current.dotQ4_0x2 != nil {
+	q.PL, q.RL, q.N4 = q.PL[:0], q.RL[:0], q.N4[:0] // absent unless built below
+	if want&LayoutPairs != 0 && current.dotQ4_0x2 != nil {
 		q.pairs()
 	}
-	if current.dotQ4_0R != nil {
+	if want&LayoutRepacked != 0 && current.dotQ4_0R != nil {
 		q.repacked()
 	}
-	if cap(q.NB) < nb {
-		q.NB = make([]int32, nb)
-	}
-	q.NB = q.NB[:nb]
-	for b := range q.NB {
-		var sum int32
-		for _, v := range q.Q[32*b : 32*b+32] {
-			sum += int32(v)
-		}
-		q.NB[b] = -8 * sum
-	}
-	if current.dotQ6_K != nil {
+	if want&LayoutN4 != 0 && current.dotQ6_K != nil {
 		if cap(q.N4) < n/4 {
 			q.N4 = make([]int32, n/4)
 		}
