@@ -15,7 +15,7 @@ import (
 
 // usesGemmQ8 reports whether prefill of type t takes the int8 path.
 func usesGemmQ8(t DType) bool {
-	return (t == Q4_0 || t == Q4_0R || t == Q4_0X || t == Q8_0 || t == Q4_K) && kernels.HasGemmQ8()
+	return (t == Q4_0 || t == Q4_0R || t == Q4_0X || t == Q8_0 || t == Q4_K || t == Q6_K) && kernels.HasGemmQ8()
 }
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
@@ -33,29 +33,40 @@ type q8acts struct {
 // high) and −128·Σq for Q8_0 (stored +128).
 func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	pad := (n + kernels.Q8Tile - 1) / kernels.Q8Tile * kernels.Q8Tile
-	nb := k / 32
-	a.n, a.pad, a.k = n, pad, k
-	a.x = growI8(a.x, pad*k)
+	// Q6_K scales every 16 values: each block of 32 activations appears
+	// twice, once per half, against weights that are zero in the other half
+	// (see packQ8Panel), so the kernel's per-block row scale is per 16.
+	dbl := 1
+	if t == Q6_K {
+		dbl = 2
+	}
+	kx := dbl * k
+	nb := kx / 32
+	a.n, a.pad, a.k = n, pad, kx
+	a.x = growI8(a.x, pad*kx)
 	a.d = growF32(a.d, nb*pad)
 	a.i = growI32(a.i, nb*pad)
+	a.s = growF32(a.s, nb*pad)
 	off := int32(8) // Q4_0, Q4_0R, Q4_0X
 	switch t {
 	case Q8_0:
 		off = 128
 	case Q4_K:
 		off = 0 // its offsets are the per-row mins, applied through s
+	case Q6_K:
+		off = 32
 	}
-	a.s = growF32(a.s, nb*pad)
-	clear(a.x[n*k:])
+	clear(a.x[n*kx:])
 	for i := n; i < pad; i++ {
 		for b := 0; b < nb; b++ {
 			a.d[b*pad+i], a.i[b*pad+i], a.s[b*pad+i] = 0, 0, 0
 		}
 	}
+	var tmp [32]int8
 	for i := 0; i < n; i++ {
 		row := x[i*k : (i+1)*k]
-		q := a.x[i*k : (i+1)*k]
-		for b := 0; b < nb; b++ {
+		q := a.x[i*kx : (i+1)*kx]
+		for b := 0; b < k/32; b++ {
 			xs := row[32*b : 32*b+32]
 			var amax float32
 			for _, v := range xs {
@@ -66,23 +77,35 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 			if d != 0 {
 				id = 1 / d
 			}
-			var sum int32
+			var sum, lo int32
 			for j, v := range xs {
 				r := int8(math.Round(float64(v * id)))
-				q[32*b+j] = r
+				tmp[j] = r
 				sum += int32(r)
+				if j < 16 {
+					lo += int32(r)
+				}
 			}
-			a.d[b*pad+i] = d
-			a.i[b*pad+i] = -off * sum
-			a.s[b*pad+i] = d * float32(sum)
+			if dbl == 1 {
+				copy(q[32*b:], tmp[:])
+				a.d[b*pad+i] = d
+				a.i[b*pad+i] = -off * sum
+				a.s[b*pad+i] = d * float32(sum)
+				continue
+			}
+			copy(q[64*b:], tmp[:])
+			copy(q[64*b+32:], tmp[:])
+			a.d[2*b*pad+i], a.d[(2*b+1)*pad+i] = d, d
+			a.i[2*b*pad+i], a.i[(2*b+1)*pad+i] = -off*lo, -off*(sum-lo)
 		}
 	}
 }
 
 // runGemmQ8 handles panels [lo, hi) of 32 rows on the int8 path.
 func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
-	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	w, n, rows := t.w, t.n, t.w.Rows
 	a := &t.p.acts
+	cols := a.k // activation row length (doubled for Q6_K)
 	const kcBlocks = kChunk / 32
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
@@ -180,6 +203,24 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				}
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
 			}
+		case Q6_K:
+			// Doubled block B: half B%2 of original block B/2 (16 values,
+			// the other half zero), with that half's scale.
+			for b := 0; b < nb; b++ {
+				B := b0 + b
+				e0 := 32*(B/2) + 16*(B%2) // first element of the half
+				blk := row[210*(e0/256):]
+				out := panel[b*bb:]
+				var q [32]byte
+				for j := 0; j < 16; j++ {
+					q[16*(B%2)+j] = q6At(blk, e0%256+j)
+				}
+				for s := 0; s < 8; s++ {
+					copy(out[s*128+4*r:s*128+4*r+4], q[4*s:4*s+4])
+				}
+				sc := float32(int8(blk[192+(e0%256)/16]))
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 208)*sc))
+			}
 		case Q4_K:
 			// Block b is sub-block b%8 of super-block b/8: nibbles of
 			// 32-byte chunk (b%8)/2, low or high, scale d·sc and min dmin·mn.
@@ -221,4 +262,24 @@ func growF32(s []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return s[:n]
+}
+
+// q6At returns the 6-bit value (0..63, before the −32 offset) of element e
+// (0..255) of a Q6_K block.
+func q6At(blk []byte, e int) byte {
+	h, l := e/128, e%128
+	k, j := l/32, l%32
+	ql, qh := blk[64*h:], blk[128+32*h:]
+	var lo byte
+	switch k {
+	case 0:
+		lo = ql[j] & 15
+	case 1:
+		lo = ql[j+32] & 15
+	case 2:
+		lo = ql[j] >> 4
+	case 3:
+		lo = ql[j+32] >> 4
+	}
+	return lo | (qh[j]>>(2*k)&3)<<4
 }
