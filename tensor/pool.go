@@ -48,9 +48,13 @@ type Pool struct {
 	mm      matmulTask
 }
 
-// spinIters bounds how long an idle worker polls before sleeping (on the
-// order of 50 µs).
-const spinIters = 1 << 15
+// spinIters bounds how long an idle worker polls before sleeping (about a
+// millisecond). Between two matrix products of a decoding step the caller
+// runs norms, RoPE and quantization for tens to hundreds of microseconds; a
+// worker that fell asleep in that gap costs a futex wake-up per hand-off.
+// Measured on Phi-3-mini Q4_0 decoding, 2 threads: 2^15 → 11.6 tok/s,
+// 2^20 → 14.5 tok/s.
+const spinIters = 1 << 20
 
 // NewPool starts a pool of the given number of threads; threads <= 0 means
 // one per CPU core (runtime.NumCPU).
