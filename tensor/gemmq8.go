@@ -227,7 +227,7 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 			for b := 0; b < nb; b++ {
 				sb, j := (b0+b)/8, (b0+b)%8
 				blk := row[144*sb:]
-				sc, mn := scaleMinK4(j, blk[4:16])
+				sc, mn := kernels.ScaleMinK4(j, blk[4:16])
 				qs := blk[16+32*(j/2):]
 				out := panel[b*bb:]
 				shift := uint(4 * (j % 2))

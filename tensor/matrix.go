@@ -269,10 +269,11 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 	}
 	// Scratch: unpacked rows, the packed panel, and a C tile for a partial
 	// last panel.
-	buf := t.p.Scratch(worker, 2*panelRows*kc0+n*panelRows)
+	buf := t.p.Scratch(worker, 2*panelRows*kc0+n*panelRows+cols)
 	rowsBuf := buf[:panelRows*kc0]
 	packed := buf[panelRows*kc0 : 2*panelRows*kc0]
-	ctile := buf[2*panelRows*kc0:]
+	ctile := buf[2*panelRows*kc0 : 2*panelRows*kc0+n*panelRows]
+	full := buf[2*panelRows*kc0+n*panelRows:] // one whole row, for interleaved layouts
 	be := w.Type.BlockElems()
 	bb := w.Type.BlockBytes()
 	for pn := lo; pn < hi; pn++ {
@@ -288,7 +289,6 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 			nbytes := kc / be * bb
 			for r := 0; r < nr; r++ {
 				if w.Type == Q4_0X { // rows are interleaved: dequantize whole
-					full := make([]float32, cols)
 					w.RowF32(r0+r, full)
 					copy(rowsBuf[r*kc:(r+1)*kc], full[k0:k0+kc])
 					continue

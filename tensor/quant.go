@@ -97,8 +97,8 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 			qs := blk[48:176]
 			y := dst[b*256 : b*256+256]
 			for c := 0; c < 4; c++ {
-				sc1, mn1 := scaleMinK4(2*c, scales)
-				sc2, mn2 := scaleMinK4(2*c+1, scales)
+				sc1, mn1 := kernels.ScaleMinK4(2*c, scales)
+				sc2, mn2 := kernels.ScaleMinK4(2*c+1, scales)
 				d1, m1 := d*float32(sc1), dmin*float32(mn1)
 				d2, m2 := d*float32(sc2), dmin*float32(mn2)
 				q := qs[32*c : 32*c+32]
@@ -116,14 +116,6 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 		return fmt.Errorf("tensor: dequantizing %s is not supported", t)
 	}
 	return nil
-}
-
-// scaleMinK4 unpacks the j-th 6-bit (scale, min) pair of a Q4_K/Q5_K block.
-func scaleMinK4(j int, s []byte) (sc, mn uint8) {
-	if j < 4 {
-		return s[j] & 63, s[j+4] & 63
-	}
-	return s[j+4]&0x0f | (s[j-4]>>6)<<4, s[j+4]>>4 | (s[j]>>6)<<4
 }
 
 func f16At(b []byte, off int) float32 {

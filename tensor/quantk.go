@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"encoding/binary"
+	"github.com/gophi/gophi/tensor/internal/kernels"
 	"math"
 )
 
@@ -291,7 +292,7 @@ func quantizeQ45K(x []float32, blk []byte, nmax int) {
 	putF16(blk[2:], maxMin/63)
 	d, dmin := f16At(blk, 0), f16At(blk, 2)
 	for j := 0; j < 8; j++ {
-		s, m := scaleMinK4(j, sc)
+		s, m := kernels.ScaleMinK4(j, sc)
 		dj := d * float32(s)
 		if dj == 0 {
 			continue

@@ -17,21 +17,6 @@ const Q8Tile = 6
 // HasGemmQ8 reports whether the current tier has the int8 GEMM kernel.
 func HasGemmQ8() bool { return current.gemmQ8 != nil }
 
-// PackQ8Block writes block b of a panel: q[r·32 + k] (k < 32, r < 32) are
-// the unsigned weights of row r, scale[r] their scale.
-func PackQ8Block(panel []byte, b int, q []uint8, scale []float32) {
-	blk := panel[b*Q8BlockBytes : (b+1)*Q8BlockBytes]
-	for r := 0; r < 32; r++ {
-		row := q[r*32 : r*32+32]
-		for s := 0; s < 8; s++ {
-			copy(blk[s*128+r*4:s*128+r*4+4], row[4*s:4*s+4])
-		}
-	}
-	for r := 0; r < 32; r++ {
-		putF32(blk[1024+4*r:], scale[r])
-	}
-}
-
 // GemmQ8 computes a 32-row × Q8Tile-token tile: c[i·ldc + r] (+)=
 // Σ_b dw[b][r]·xd[b·ldb + i]·(xi[b·ldb + i] + Σ_k w[b][k][r]·x[i·ldx + 32b + k])
 // over nb blocks.

@@ -427,24 +427,12 @@ func CvtBF16(dst []float32, src []byte) {
 
 // DequantQ8_0 dequantizes len(dst)/32 Q8_0 blocks from src.
 func DequantQ8_0(dst []float32, src []byte) {
-	nb := len(dst) / 32
-	_ = src[34*nb-1]
-	f := current.deqQ8_0
-	if f == nil {
-		f = dequantQ8_0Generic
-	}
-	f(f32p(dst), unsafe.SliceData(src), nb)
+	dequantBlocks(current.deqQ8_0, dequantQ8_0Generic, dst, src, 32, 34)
 }
 
 // DequantQ4_0 dequantizes len(dst)/32 Q4_0 blocks from src.
 func DequantQ4_0(dst []float32, src []byte) {
-	nb := len(dst) / 32
-	_ = src[18*nb-1]
-	f := current.deqQ4_0
-	if f == nil {
-		f = dequantQ4_0Generic
-	}
-	f(f32p(dst), unsafe.SliceData(src), nb)
+	dequantBlocks(current.deqQ4_0, dequantQ4_0Generic, dst, src, 32, 18)
 }
 
 // PanelRows is the number of weight rows GemmPacked handles at once.
@@ -498,24 +486,12 @@ func GemmPacked(w []float32, kc int, x []float32, ldx int, c []float32, ldc, tok
 
 // DequantQ4_K dequantizes len(dst)/256 Q4_K blocks from src.
 func DequantQ4_K(dst []float32, src []byte) {
-	nb := len(dst) / 256
-	_ = src[144*nb-1]
-	f := current.deqQ4_K
-	if f == nil {
-		f = dequantQ4_KGeneric
-	}
-	f(f32p(dst), unsafe.SliceData(src), nb)
+	dequantBlocks(current.deqQ4_K, dequantQ4_KGeneric, dst, src, 256, 144)
 }
 
 // DequantQ6_K dequantizes len(dst)/256 Q6_K blocks from src.
 func DequantQ6_K(dst []float32, src []byte) {
-	nb := len(dst) / 256
-	_ = src[210*nb-1]
-	f := current.deqQ6_K
-	if f == nil {
-		f = dequantQ6_KGeneric
-	}
-	f(f32p(dst), unsafe.SliceData(src), nb)
+	dequantBlocks(current.deqQ6_K, dequantQ6_KGeneric, dst, src, 256, 210)
 }
 
 // dotQ4_0RGeneric is the generic kernel for repacked rows, from the plain
@@ -707,3 +683,21 @@ func DotQ4_0X16(w []byte, groups int, a *Q8, dst []float32) {
 	}
 	current.dotQ4_0X16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.NB), unsafe.SliceData(a.D), &dst[0])
 }
+
+// dequantBlocks runs a dequantization kernel (or its generic twin when the
+// tier has none) over len(dst)/elems blocks of bytes bytes each.
+func dequantBlocks(f, generic func(dst *float32, src *byte, nb int), dst []float32, src []byte, elems, bytes int) {
+	nb := len(dst) / elems
+	if nb == 0 {
+		return
+	}
+	_ = src[bytes*nb-1]
+	if f == nil {
+		f = generic
+	}
+	f(f32p(dst), unsafe.SliceData(src), nb)
+}
+
+// ScaleMinK4 unpacks the j-th 6-bit (scale, min) pair of a Q4_K/Q5_K
+// block's 12 scale bytes.
+func ScaleMinK4(j int, s []byte) (sc, mn uint8) { return scaleMinK4(j, s) }

@@ -618,3 +618,18 @@ func BenchmarkQ4_0Layouts(b *testing.B) {
 		}
 	})
 }
+
+// PackQ8Block writes block b of a GemmQ8 panel (as tensor.packQ8Panel
+// does) from q[r·32 + k] and the row scales: a test helper.
+func PackQ8Block(panel []byte, b int, q []uint8, scale []float32) {
+	blk := panel[b*Q8BlockBytes : (b+1)*Q8BlockBytes]
+	for r := 0; r < 32; r++ {
+		row := q[r*32 : r*32+32]
+		for s := 0; s < 8; s++ {
+			copy(blk[s*128+r*4:s*128+r*4+4], row[4*s:4*s+4])
+		}
+	}
+	for r := 0; r < 32; r++ {
+		putF32(blk[1024+4*r:], scale[r])
+	}
+}
