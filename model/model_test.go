@@ -2,12 +2,13 @@ package model
 
 import (
 	"encoding/binary"
-	"math"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gophi/gophi/internal/goldtest"
 
 	"github.com/gophi/gophi/format/safetensors"
 	"github.com/gophi/gophi/tensor"
@@ -15,7 +16,7 @@ import (
 
 // goldModels are the reference checkpoints from Hugging Face transformers
 // (testdata/phi3/README.md).
-var goldModels = []string{"phi3-mini-4k-tiny", "phi3-sliding-tiny", "phi3-longrope-tiny", "phi3-gqa-tiny", "phi4-mini-tiny"}
+var goldModels = goldtest.Models
 
 const goldDir = "../testdata/phi3"
 
@@ -86,27 +87,6 @@ func loadGold(t testing.TB, name string) *Model {
 	return m
 }
 
-// relErr is ‖a−b‖/‖b‖.
-func relErr(a, b []float32) float64 {
-	var num, den float64
-	for i := range b {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(num / den)
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
-
 // checkLogits compares got with want row by row: relative error within tol
 // over all rows, and the same argmax at every position.
 func checkLogits(t *testing.T, what string, got, want []float32, vocab int, tol float64) {
@@ -114,11 +94,11 @@ func checkLogits(t *testing.T, what string, got, want []float32, vocab int, tol 
 	if len(got) != len(want) {
 		t.Fatalf("%s: got %d logits, want %d", what, len(got), len(want))
 	}
-	if e := relErr(got, want); e > tol {
+	if e := goldtest.RelErr(got, want); e > tol {
 		t.Errorf("%s: relative error %.3g > %.3g", what, e, tol)
 	}
 	for p := 0; p < len(want)/vocab; p++ {
-		g, w := argmax(got[p*vocab:(p+1)*vocab]), argmax(want[p*vocab:(p+1)*vocab])
+		g, w := goldtest.Argmax(got[p*vocab:(p+1)*vocab]), goldtest.Argmax(want[p*vocab:(p+1)*vocab])
 		if g != w {
 			t.Errorf("%s: position %d: argmax %d, want %d", what, p, g, w)
 		}
@@ -225,7 +205,7 @@ func TestGoldGreedy(t *testing.T) {
 				}
 				var gen []int32
 				for len(gen) < len(ref.nocache) {
-					next := int32(argmax(lg))
+					next := int32(goldtest.Argmax(lg))
 					gen = append(gen, next)
 					if lg, err = m.Eval(s, []int32{next}, false); err != nil {
 						t.Fatal(err)
@@ -346,7 +326,7 @@ func TestGoldF16Cache(t *testing.T) {
 				}
 				got = append(got, lg...)
 			}
-			e := relErr(got, ref.logits[T])
+			e := goldtest.RelErr(got, ref.logits[T])
 			t.Logf("%s: F16 cache relative error %.2g", name, e)
 			if e > 2e-3 {
 				t.Errorf("relative error %.3g > 2e-3", e)

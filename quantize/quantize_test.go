@@ -3,7 +3,6 @@ package quantize
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -11,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gophi/gophi/internal/goldtest"
 
 	"github.com/gophi/gophi/convert"
 	"github.com/gophi/gophi/format/gguf"
@@ -20,8 +21,6 @@ import (
 )
 
 const goldDir = "../testdata/phi3"
-
-var goldModels = []string{"phi3-mini-4k-tiny", "phi3-sliding-tiny", "phi3-longrope-tiny", "phi3-gqa-tiny", "phi4-mini-tiny"}
 
 // goldBounds are the tested bounds per file type: weightErr on
 // ‖ŵ−w‖/‖w‖ over all matrices of a gold model, logitErr on the relative
@@ -65,8 +64,8 @@ func TestQuantizeGold(t *testing.T) {
 	dir := t.TempDir()
 	type row struct{ weight, logit float64 }
 	worst := map[FileType]row{}
-	for _, name := range goldModels {
-		ids, want := reference(t, name)
+	for _, name := range goldtest.Models {
+		ids, want := goldtest.Shortest(t, name)
 		in := filepath.Join(goldDir, name)
 		for _, ft := range FileTypes() {
 			out := filepath.Join(dir, name+"-"+ft.String()+".gguf")
@@ -187,34 +186,6 @@ func logitError(t *testing.T, path string, ids []int32, want []float32) float64 
 		den += float64(want[i]) * float64(want[i])
 	}
 	return math.Sqrt(num / den)
-}
-
-// reference returns a gold model's shortest reference sequence and its
-// logits (as convert's tests do).
-func reference(t *testing.T, name string) ([]int32, []float32) {
-	t.Helper()
-	f, err := safetensors.Open(filepath.Join(goldDir, name, "reference.safetensors"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	best := ""
-	for _, n := range f.Names() {
-		if strings.HasPrefix(n, "input_ids.") && (best == "" || len(n) < len(best) || len(n) == len(best) && n < best) {
-			best = n
-		}
-	}
-	it, _ := f.Tensor(best)
-	lt, _ := f.Tensor("logits." + best[len("input_ids."):])
-	ids := make([]int32, len(it.Data)/4)
-	for i := range ids {
-		ids[i] = int32(binary.LittleEndian.Uint32(it.Data[4*i:]))
-	}
-	logits := make([]float32, len(lt.Data)/4)
-	for i := range logits {
-		logits[i] = math.Float32frombits(binary.LittleEndian.Uint32(lt.Data[4*i:]))
-	}
-	return ids, logits
 }
 
 // TestQuantizeFromGGUF checks that quantizing an F32 or BF16 GGUF file
