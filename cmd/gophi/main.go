@@ -6,6 +6,7 @@
 //	gophi quantize [flags] IN OUT      GGUF or folder -> quantized GGUF
 //	gophi create --random [flags] OUT  synthetic model with random weights
 //	gophi bench [flags] MODEL          measure speed, like llama-bench
+//	gophi synth COMMAND [flags]        synthetic training data
 //
 // MODEL is a Hugging Face model folder (config.json, *.safetensors,
 // tokenizer.json) or a .gguf file. Flags go before the positional arguments.
@@ -32,6 +33,7 @@ Usage:
   gophi quantize [flags] IN OUT      quantize a GGUF file or folder (Q4_K_M, Q8_0, ...) as llama-quantize does
   gophi create --random [flags] OUT  write a model of a real shape with random weights, for benchmarks
   gophi bench [flags] MODEL          measure prompt and generation speed, like llama-bench
+  gophi synth COMMAND [flags]        make synthetic training data (stories, questions, chats, teacher data)
   gophi version                      print gophi's version
 
 MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdCreate(ctx, args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, args[1:], stdout, stderr)
+	case "synth":
+		return cmdSynth(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "gophi version", version)
 		return nil
