@@ -15,8 +15,12 @@ import (
 
 // usesGemmQ8 reports whether prefill of type t takes the int8 path.
 func usesGemmQ8(t DType) bool {
-	return (t == Q4_0 || t == Q4_0R || t == Q4_0X || t == Q8_0 || t == Q4_K || t == Q6_K) && kernels.HasGemmQ8()
+	return int8Decode(t) && kernels.HasGemmQ8()
 }
+
+// gemmMins reports whether type t's int8 GEMM panels carry per-row mins
+// (kernels.GemmQ8Min): y = d·q − min per block.
+func gemmMins(t DType) bool { return t == Q4_K || t == Q5_K || t == Q4_1 || t == Q5_1 }
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
 // whole tiles of zero tokens), scales and offset terms block-major.
@@ -51,8 +55,10 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	switch t {
 	case Q8_0:
 		off = 128
-	case Q4_K:
-		off = 0 // its offsets are the per-row mins, applied through s
+	case Q4_K, Q5_K, Q4_1, Q5_1:
+		off = 0 // their offsets are the per-row mins, applied through s
+	case Q5_0:
+		off = 16
 	case Q6_K:
 		off = 32
 	}
@@ -110,7 +116,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
 	bb := kernels.Q8BlockBytes
-	if w.Type == Q4_K {
+	if gemmMins(w.Type) {
 		bb = kernels.Q8MinBlockBytes
 	}
 	panel := t.p.byteScratch(worker, kcBlocks*bb)
@@ -122,7 +128,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 			nb := min(kcBlocks, nbK-b0)
 			packQ8Panel(panel, w, r0, nr, b0, nb)
 			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
-				if w.Type == Q4_K {
+				if gemmMins(w.Type) {
 					kernels.GemmQ8Min(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[b0*a.pad+ti:], a.pad, nb,
 						cpanel[ti*panelRows:], panelRows, b0 > 0, a.s[b0*a.pad+ti:])
 					continue
@@ -144,7 +150,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 // step. Rows past nr are zero.
 func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	bb := kernels.Q8BlockBytes
-	if w.Type == Q4_K {
+	if gemmMins(w.Type) {
 		bb = kernels.Q8MinBlockBytes
 	}
 	if nr < panelRows {
@@ -211,12 +217,19 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				e0 := 32*(B/2) + 16*(B%2) // first element of the half
 				blk := row[210*(e0/256):]
 				out := panel[b*bb:]
-				var q [32]byte
-				for j := 0; j < 16; j++ {
-					q[16*(B%2)+j] = q6At(blk, e0%256+j)
-				}
-				for s := 0; s < 8; s++ {
-					copy(out[s*128+4*r:s*128+4*r+4], q[4*s:4*s+4])
+				// The 16 values are elements j0.. of quarter k of half h:
+				// low 4 bits from ql (high nibbles for k ≥ 2), high 2 bits
+				// from qh (bits 2k), four at a time.
+				h, l0 := e0%256/128, e0%128
+				k, j0 := l0/32, l0%32
+				ql := blk[64*h+32*(k&1)+j0:]
+				qh := blk[128+32*h+j0:]
+				half := 4 * (B % 2)
+				for s := 0; s < 4; s++ {
+					lo := le.Uint32(ql[4*s:]) >> uint(4*(k/2)) & 0x0f0f0f0f
+					hi := le.Uint32(qh[4*s:]) >> uint(2*k) & 0x03030303
+					le.PutUint32(out[(half+s)*128+4*r:], lo|hi<<4)
+					le.PutUint32(out[(4-half+s)*128+4*r:], 0)
 				}
 				sc := float32(int8(blk[192+(e0%256)/16]))
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 208)*sc))
@@ -237,11 +250,68 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)*float32(sc)))
 				le.PutUint32(out[1152+4*r:], math.Float32bits(f16At(blk, 2)*float32(mn)))
 			}
+		case Q4_1, Q5_0, Q5_1:
+			// y = d·q + m (Q4_1, Q5_1) or d·(q − 16) (Q5_0, through the
+			// activation offsets); bit j of the 32-bit qh is element j's
+			// fifth bit.
+			bsz, qsOff, qhOff, minOff := 20, 4, -1, 2
+			switch w.Type {
+			case Q5_0:
+				bsz, qsOff, qhOff, minOff = 22, 6, 2, -1
+			case Q5_1:
+				bsz, qsOff, qhOff, minOff = 24, 8, 4, 2
+			}
+			for b := 0; b < nb; b++ {
+				blk := row[bsz*(b0+b):]
+				out := panel[b*bb:]
+				var h uint32
+				if qhOff >= 0 {
+					h = le.Uint32(blk[qhOff:])
+				}
+				for g := 0; g < 4; g++ {
+					v := le.Uint32(blk[qsOff+4*g:])
+					le.PutUint32(out[g*128+4*r:], v&0x0f0f0f0f|fifthBits[h>>(4*g)&15])
+					le.PutUint32(out[(4+g)*128+4*r:], v>>4&0x0f0f0f0f|fifthBits[h>>(16+4*g)&15])
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
+				if minOff >= 0 {
+					le.PutUint32(out[1152+4*r:], math.Float32bits(-f16At(blk, minOff)))
+				}
+			}
+		case Q5_K:
+			// As Q4_K, plus bit j of qh[l] as the fifth bit of element l.
+			for b := 0; b < nb; b++ {
+				sb, j := (b0+b)/8, (b0+b)%8
+				blk := row[176*sb:]
+				sc, mn := kernels.ScaleMinK4(j, blk[4:16])
+				qh, qs := blk[16:48], blk[48+32*(j/2):]
+				out := panel[b*bb:]
+				shift := uint(4 * (j % 2))
+				for s := 0; s < 8; s++ {
+					hi := le.Uint32(qh[4*s:]) >> uint(j) & 0x01010101 << 4
+					le.PutUint32(out[s*128+4*r:], le.Uint32(qs[4*s:])>>shift&0x0f0f0f0f|hi)
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)*float32(sc)))
+				le.PutUint32(out[1152+4*r:], math.Float32bits(f16At(blk, 2)*float32(mn)))
+			}
 		default:
 			panic("tensor: packQ8Panel: unsupported type " + w.Type.String())
 		}
 	}
 }
+
+// fifthBits[x] has 0x10 in byte i where bit i of x is set: four fifth
+// bits spread over four packed bytes.
+var fifthBits = func() (t [16]uint32) {
+	for x := range t {
+		for i := 0; i < 4; i++ {
+			if x>>i&1 != 0 {
+				t[x] |= 0x10 << (8 * i)
+			}
+		}
+	}
+	return t
+}()
 
 func growI8(s []int8, n int) []int8 {
 	if cap(s) < n {
@@ -262,24 +332,4 @@ func growF32(s []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return s[:n]
-}
-
-// q6At returns the 6-bit value (0..63, before the −32 offset) of element e
-// (0..255) of a Q6_K block.
-func q6At(blk []byte, e int) byte {
-	h, l := e/128, e%128
-	k, j := l/32, l%32
-	ql, qh := blk[64*h:], blk[128+32*h:]
-	var lo byte
-	switch k {
-	case 0:
-		lo = ql[j] & 15
-	case 1:
-		lo = ql[j+32] & 15
-	case 2:
-		lo = ql[j] >> 4
-	case 3:
-		lo = ql[j+32] >> 4
-	}
-	return lo | (qh[j]>>(2*k)&3)<<4
 }

@@ -115,11 +115,11 @@ const (
 // tokens. Every matrix product in gophi goes through here, so the kernels
 // behind it can change without touching the model.
 //
-// Precision: F32, F16 and BF16 weights multiply float32 activations. Q8_0,
-// Q4_0 and (when decoding) Q4_K and Q6_K weights multiply activations quantized to
-// 8 bits per block of 32, as llama.cpp does (relative error of the
-// activations ≈ 0.5% RMS, see kernels.TestQ8Error); the other types
-// dequantize rows to float32.
+// Precision: F32, F16 and BF16 weights multiply float32 activations; the
+// block-quantized types (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)
+// multiply activations quantized to 8 bits per block of 32, as llama.cpp
+// does (relative error of the activations ≈ 0.5% RMS, see
+// kernels.TestQ8Error).
 func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	if len(x) < n*w.Cols || len(dst) < n*w.Rows {
 		panic(fmt.Sprintf("tensor: MatMul shapes: w %d×%d, x %d, dst %d, n %d", w.Rows, w.Cols, len(x), len(dst), n))
@@ -140,7 +140,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
 		return
 	}
-	if w.Type == Q8_0 || w.Type == Q4_0 || w.Type == Q4_0R || w.Type == Q4_0X || w.Type == Q4_K || w.Type == Q6_K {
+	if int8Decode(w.Type) {
 		if cap(p.q8) < n {
 			p.q8 = make([]kernels.Q8, n)
 		}
@@ -163,6 +163,34 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		return
 	}
 	p.parallel(w.Rows, t)
+}
+
+// int8Decode reports whether decoding type t multiplies 8-bit activations.
+func int8Decode(t DType) bool {
+	switch t {
+	case Q8_0, Q4_0, Q4_0R, Q4_0X, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K:
+		return true
+	}
+	return false
+}
+
+// rowsKernel returns the multi-row int8 decode kernel of type t, or nil.
+func rowsKernel(t DType) func(w []byte, stride, rows int, a *kernels.Q8, dst []float32) {
+	switch t {
+	case Q4_1:
+		return kernels.DotQ4_1Rows
+	case Q5_0:
+		return kernels.DotQ5_0Rows
+	case Q5_1:
+		return kernels.DotQ5_1Rows
+	case Q4_K:
+		return kernels.DotQ4_KRows
+	case Q5_K:
+		return kernels.DotQ5_KRows
+	case Q6_K:
+		return kernels.DotQ6_KRows
+	}
+	return nil
 }
 
 type matmulTask struct {
@@ -199,11 +227,7 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 		}
 		return
 	}
-	if w.Type == Q4_K || w.Type == Q6_K {
-		dot := kernels.DotQ4_KRows
-		if w.Type == Q6_K {
-			dot = kernels.DotQ6_KRows
-		}
+	if dot := rowsKernel(w.Type); dot != nil {
 		for i := 0; i < n; i++ {
 			dot(w.Data[lo*w.rowBytes:], w.rowBytes, hi-lo, &t.q8[i], t.dst[i*rows+lo:i*rows+hi])
 		}

@@ -2,6 +2,7 @@ package tensor
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -211,8 +212,8 @@ func TestDequantizeKnownBlocks(t *testing.T) {
 // on odd shapes, with 1..3 threads.
 func TestMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K} {
-		for _, shape := range [][3]int{{1, 32, 1}, {7, 64, 3}, {33, 96, 5}, {130, 256, 2}, {17, 3072, 13}, {40, 160, 4}} {
+	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
+		for _, shape := range [][3]int{{1, 32, 1}, {7, 64, 3}, {33, 96, 5}, {130, 256, 2}, {17, 3072, 13}, {40, 160, 4}, {35, 512, 23}} {
 			rows, cols, n := shape[0], shape[1], shape[2]
 			if _, err := typ.RowBytes(cols); err != nil {
 				continue // K-quants need rows of 256
@@ -239,7 +240,7 @@ func TestMatMul(t *testing.T) {
 			// Decoding Q8_0/Q4_0 quantizes the activations to 8 bits per
 			// block of 32: each contributes at most half a step,
 			// max|x_block|/254, times |w|.
-			quantAct := typ == Q8_0 || typ == Q4_0 || typ == Q4_K || typ == Q6_K // 8-bit activations
+			quantAct := int8Decode(typ) // 8-bit activations
 			bound := func(i, j int) float64 {
 				b := 1e-5 * float64(cols)
 				if quantAct {
@@ -310,12 +311,21 @@ func TestParseDType(t *testing.T) {
 	}
 }
 
-func BenchmarkMatMulF32(b *testing.B)  { benchMatMul(b, F32, 1) }
-func BenchmarkMatMulQ8_0(b *testing.B) { benchMatMul(b, Q8_0, 1) }
-func BenchmarkMatMulBF16(b *testing.B) { benchMatMul(b, BF16, 1) }
+// BenchmarkMatMul measures every weight type's MatMul on a Phi-3-mini-wide
+// 3072×3072 matrix, one token (decode: GB/s of weights is the number to
+// compare with memory bandwidth) and a batch of 64 (prefill: GFLOPS).
+//
+//	go test -run X -bench MatMul/ ./tensor
+func BenchmarkMatMul(b *testing.B) {
+	for _, typ := range []DType{F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K} {
+		for _, n := range []int{1, 64} {
+			b.Run(fmt.Sprintf("%s/n=%d", typ, n), func(b *testing.B) { benchMatMul(b, typ, n) })
+		}
+	}
+}
 
 func benchMatMul(b *testing.B, typ DType, n int) {
-	const rows, cols = 1024, 1024
+	const rows, cols = 3072, 3072
 	r := rand.New(rand.NewPCG(5, 6))
 	rb, _ := typ.RowBytes(cols)
 	data := make([]byte, rb*rows)
@@ -323,6 +333,7 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 		_ = QuantizeRow(typ, randVec(r, cols, 1), data[i*rb:(i+1)*rb])
 	}
 	m, _ := NewMatrix(typ, rows, cols, data)
+	m.Repack()
 	x := randVec(r, n*cols, 1)
 	dst := make([]float32, n*rows)
 	p := NewPool(0)

@@ -52,6 +52,10 @@ type impl struct {
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+	dotQ5_K    rowsKernel
+	dotQ4_1    rowsKernel
+	dotQ5_0    rowsKernel
+	dotQ5_1    rowsKernel
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
 	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)

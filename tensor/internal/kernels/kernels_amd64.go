@@ -43,6 +43,10 @@ func init() {
 			gemmQ8Min:  gemmQ8MinVNNI,
 			dotQ4_K:    dotQ4_KVNNI,
 			dotQ6_K:    dotQ6_KVNNI,
+			dotQ5_K:    dotQ5_KVNNI,
+			dotQ4_1:    dotQ4_1VNNI,
+			dotQ5_0:    dotQ5_0VNNI,
+			dotQ5_1:    dotQ5_1VNNI,
 			deqQ6_K:    dequantQ6_KAVX512,
 			width:      16,
 		}

@@ -2125,6 +2125,187 @@ q4k_end:
 	VZEROUPPER
 	RET
 
+// func dotQ5_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512BW, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ5_KVNNI(SB), $8-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x00000000, SI
+	VPBROADCASTD SI, Z1
+	MOVL         $0x00000001, SI
+	VPBROADCASTD SI, Z2
+	VINSERTI64X4 $0x01, Y2, Z1, Z1
+	MOVL         $0x00000002, SI
+	VPBROADCASTD SI, Z2
+	MOVL         $0x00000003, SI
+	VPBROADCASTD SI, Z9
+	VINSERTI64X4 $0x01, Y9, Z2, Z2
+	MOVL         $0x00000004, SI
+	VPBROADCASTD SI, Z9
+	MOVL         $0x00000005, SI
+	VPBROADCASTD SI, Z10
+	VINSERTI64X4 $0x01, Y10, Z9, Z9
+	MOVL         $0x00000006, SI
+	VPBROADCASTD SI, Z10
+	MOVL         $0x00000007, SI
+	VPBROADCASTD SI, Z11
+	VINSERTI64X4 $0x01, Y11, Z10, Z10
+	MOVL         $0x10101010, SI
+	VPBROADCASTD SI, Z11
+	MOVL         $0x01010101, SI
+	VPBROADCASTD SI, Z12
+	MOVL         $0x02020202, SI
+	VPBROADCASTD SI, Z13
+	VINSERTI64X4 $0x01, Y13, Z12, Z12
+	MOVL         $0x04040404, SI
+	VPBROADCASTD SI, Z13
+	MOVL         $0x08080808, SI
+	VPBROADCASTD SI, Z14
+	VINSERTI64X4 $0x01, Y14, Z13, Z13
+	MOVL         $0x10101010, SI
+	VPBROADCASTD SI, Z14
+	MOVL         $0x20202020, SI
+	VPBROADCASTD SI, Z15
+	VINSERTI64X4 $0x01, Y15, Z14, Z14
+	MOVL         $0x40404040, SI
+	VPBROADCASTD SI, Z15
+	MOVL         $0x80808080, SI
+	VPBROADCASTD SI, Z16
+	VINSERTI64X4 $0x01, Y16, Z15, Z15
+
+q5k_row:
+	CMPQ   DX, $0x01
+	JL     q5k_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Z16, Z16, Z16
+	VXORPS Y17, Y17, Y17
+
+q5k_block:
+	CMPQ            SI, $0x01
+	JL              q5k_done
+	PREFETCHT0      1024(R10)
+	MOVL            4(R10), R11
+	MOVL            8(R10), R12
+	MOVL            12(R10), R13
+	MOVL            R11, R14
+	ANDL            $0x3f3f3f3f, R14
+	MOVL            R12, R15
+	ANDL            $0x3f3f3f3f, R15
+	MOVL            R13, BP
+	ANDL            $0x0f0f0f0f, BP
+	SHRL            $0x06, R11
+	ANDL            $0x03030303, R11
+	SHLL            $0x04, R11
+	ORL             R11, BP
+	SHRL            $0x04, R13
+	ANDL            $0x0f0f0f0f, R13
+	MOVL            R12, R11
+	SHRL            $0x06, R11
+	ANDL            $0x03030303, R11
+	SHLL            $0x04, R11
+	ORL             R11, R13
+	VMOVD           R14, X3
+	VPINSRD         $0x01, BP, X3, X3
+	VPMOVZXBD       X3, Y3
+	VCVTDQ2PS       Y3, Y3
+	VMOVD           R15, X4
+	VPINSRD         $0x01, R13, X4, X4
+	VPMOVZXBD       X4, Y4
+	VCVTDQ2PS       Y4, Y4
+	VPBROADCASTW    (R10), X18
+	VCVTPH2PS       X18, Y19
+	VPBROADCASTW    2(R10), X18
+	VCVTPH2PS       X18, Y18
+	VMULPS          Y19, Y3, Y3
+	VMULPS          (R8), Y3, Y3
+	VMULPS          (R9), Y4, Y4
+	VFMADD231PS     Y4, Y18, Y17
+	VBROADCASTI64X4 16(R10), Z18
+	VMOVDQU         48(R10), Y4
+	VPSRLW          $0x04, Y4, Y19
+	VINSERTI64X4    $0x01, Y19, Z4, Z19
+	VPANDD          Z0, Z19, Z19
+	VPTESTMB        Z12, Z18, K1
+	VPADDB          Z11, Z19, K1, Z19
+	VPXORD          Z5, Z5, Z5
+	VPDPBUSD        (DI), Z19, Z5
+	VCVTDQ2PS       Z5, Z5
+	VPERMPS         Z3, Z1, Z19
+	VFMADD231PS     Z5, Z19, Z16
+	VMOVDQU         80(R10), Y4
+	VPSRLW          $0x04, Y4, Y19
+	VINSERTI64X4    $0x01, Y19, Z4, Z19
+	VPANDD          Z0, Z19, Z19
+	VPTESTMB        Z13, Z18, K1
+	VPADDB          Z11, Z19, K1, Z19
+	VPXORD          Z6, Z6, Z6
+	VPDPBUSD        64(DI), Z19, Z6
+	VCVTDQ2PS       Z6, Z6
+	VPERMPS         Z3, Z2, Z19
+	VFMADD231PS     Z6, Z19, Z16
+	VMOVDQU         112(R10), Y4
+	VPSRLW          $0x04, Y4, Y19
+	VINSERTI64X4    $0x01, Y19, Z4, Z19
+	VPANDD          Z0, Z19, Z19
+	VPTESTMB        Z14, Z18, K1
+	VPADDB          Z11, Z19, K1, Z19
+	VPXORD          Z7, Z7, Z7
+	VPDPBUSD        128(DI), Z19, Z7
+	VCVTDQ2PS       Z7, Z7
+	VPERMPS         Z3, Z9, Z19
+	VFMADD231PS     Z7, Z19, Z16
+	VMOVDQU         144(R10), Y4
+	VPSRLW          $0x04, Y4, Y19
+	VINSERTI64X4    $0x01, Y19, Z4, Z19
+	VPANDD          Z0, Z19, Z19
+	VPTESTMB        Z15, Z18, K1
+	VPADDB          Z11, Z19, K1, Z19
+	VPXORD          Z8, Z8, Z8
+	VPDPBUSD        192(DI), Z19, Z8
+	VCVTDQ2PS       Z8, Z8
+	VPERMPS         Z3, Z10, Z18
+	VFMADD231PS     Z8, Z18, Z16
+	ADDQ            $0x000000b0, R10
+	ADDQ            $0x00000100, DI
+	ADDQ            $0x20, R8
+	ADDQ            $0x20, R9
+	DECQ            SI
+	JMP             q5k_block
+
+q5k_done:
+	VEXTRACTF64X4 $0x01, Z16, Y3
+	VADDPS        Y3, Y16, Y3
+	VEXTRACTF32X4 $0x01, Y3, X4
+	VADDPS        X4, X3, X4
+	VMOVHLPS      X4, X4, X3
+	VADDPS        X3, X4, X4
+	VMOVSHDUP     X4, X3
+	VADDSS        X3, X4, X4
+	VEXTRACTF32X4 $0x01, Y17, X3
+	VADDPS        X3, X17, X3
+	VMOVHLPS      X3, X3, X16
+	VADDPS        X16, X3, X3
+	VMOVSHDUP     X3, X16
+	VADDSS        X16, X3, X3
+	VSUBSS        X3, X4, X4
+	VMOVSS        X4, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           q5k_row
+
+q5k_end:
+	VZEROUPPER
+	RET
+
 // func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·dotQ6_KVNNI(SB), $0-64
@@ -2321,6 +2502,321 @@ q6k_done:
 	JMP           q6k_row
 
 q6k_end:
+	VZEROUPPER
+	RET
+
+// func dotQ4_1VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512F, AVX512VL, AVX512VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ4_1VNNI(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+
+dotQ4_1VNNI_row:
+	CMPQ   DX, $0x01
+	JL     dotQ4_1VNNI_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS X3, X3, X3
+
+dotQ4_1VNNI_loop2:
+	CMPQ         SI, $0x02
+	JL           dotQ4_1VNNI_loop1
+	PREFETCHT0   1024(R10)
+	VPBROADCASTW (R10), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 2(R10), X8
+	VCVTPH2PS    X8, X8
+	VFMADD231SS  (R9), X8, X3
+	VBROADCASTSS (R8), Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVDQU      4(R10), X9
+	VPSRLW       $0x04, X9, X8
+	VINSERTI32X4 $0x01, X8, Y9, Y8
+	VPANDD       Y0, Y8, Y8
+	VPXORD       Y5, Y5, Y5
+	VPDPBUSD     (DI), Y8, Y5
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y5, Y4, Y1
+	VPBROADCASTW 20(R10), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 22(R10), X8
+	VCVTPH2PS    X8, X8
+	VFMADD231SS  4(R9), X8, X3
+	VBROADCASTSS 4(R8), Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVDQU      24(R10), X9
+	VPSRLW       $0x04, X9, X8
+	VINSERTI32X4 $0x01, X8, Y9, Y8
+	VPANDD       Y0, Y8, Y8
+	VPXORD       Y6, Y6, Y6
+	VPDPBUSD     32(DI), Y8, Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         $0x28, R10
+	ADDQ         $0x40, DI
+	ADDQ         $0x08, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x02, SI
+	JMP          dotQ4_1VNNI_loop2
+
+dotQ4_1VNNI_loop1:
+	CMPQ         SI, $0x01
+	JL           dotQ4_1VNNI_done
+	VPBROADCASTW (R10), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 2(R10), X8
+	VCVTPH2PS    X8, X8
+	VFMADD231SS  (R9), X8, X3
+	VBROADCASTSS (R8), Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVDQU      4(R10), X9
+	VPSRLW       $0x04, X9, X8
+	VINSERTI32X4 $0x01, X8, Y9, Y8
+	VPANDD       Y0, Y8, Y8
+	VPXORD       Y7, Y7, Y7
+	VPDPBUSD     (DI), Y8, Y7
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y7, Y4, Y1
+
+dotQ4_1VNNI_done:
+	VADDPS        Y2, Y1, Y1
+	VEXTRACTF32X4 $0x01, Y1, X2
+	VADDPS        X2, X1, X2
+	VMOVHLPS      X2, X2, X1
+	VADDPS        X1, X2, X2
+	VMOVSHDUP     X2, X1
+	VADDSS        X1, X2, X2
+	VADDSS        X3, X2, X2
+	VMOVSS        X2, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           dotQ4_1VNNI_row
+
+dotQ4_1VNNI_end:
+	VZEROUPPER
+	RET
+
+// func dotQ5_0VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ5_0VNNI(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x10101010, SI
+	VPBROADCASTD SI, Z1
+
+dotQ5_0VNNI_row:
+	CMPQ   DX, $0x01
+	JL     dotQ5_0VNNI_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS X4, X4, X4
+
+dotQ5_0VNNI_loop2:
+	CMPQ         SI, $0x02
+	JL           dotQ5_0VNNI_loop1
+	PREFETCHT0   1024(R10)
+	VPBROADCASTW (R10), X5
+	VCVTPH2PS    X5, Y5
+	VFMADD231SS  (R9), X5, X4
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      6(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        2(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y6, Y6, Y6
+	VPDPBUSD     (DI), Y9, Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VPBROADCASTW 22(R10), X5
+	VCVTPH2PS    X5, Y5
+	VFMADD231SS  4(R9), X5, X4
+	VBROADCASTSS 4(R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      28(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        24(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y7, Y7, Y7
+	VPDPBUSD     32(DI), Y9, Y7
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y7, Y5, Y3
+	ADDQ         $0x2c, R10
+	ADDQ         $0x40, DI
+	ADDQ         $0x08, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x02, SI
+	JMP          dotQ5_0VNNI_loop2
+
+dotQ5_0VNNI_loop1:
+	CMPQ         SI, $0x01
+	JL           dotQ5_0VNNI_done
+	VPBROADCASTW (R10), X5
+	VCVTPH2PS    X5, Y5
+	VFMADD231SS  (R9), X5, X4
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      6(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        2(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y8, Y8, Y8
+	VPDPBUSD     (DI), Y9, Y8
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y5, Y2
+
+dotQ5_0VNNI_done:
+	VADDPS        Y3, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X3
+	VMOVHLPS      X3, X3, X2
+	VADDPS        X2, X3, X3
+	VMOVSHDUP     X3, X2
+	VADDSS        X2, X3, X3
+	MOVL          $0x41800000, SI
+	VMOVD         SI, X2
+	VFNMADD231SS  X2, X4, X3
+	VMOVSS        X3, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           dotQ5_0VNNI_row
+
+dotQ5_0VNNI_end:
+	VZEROUPPER
+	RET
+
+// func dotQ5_1VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, AVX512VNNI, F16C, FMA3, MMX+
+TEXT ·dotQ5_1VNNI(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VPBROADCASTD SI, Z0
+	MOVL         $0x10101010, SI
+	VPBROADCASTD SI, Z1
+
+dotQ5_1VNNI_row:
+	CMPQ   DX, $0x01
+	JL     dotQ5_1VNNI_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS X4, X4, X4
+
+dotQ5_1VNNI_loop2:
+	CMPQ         SI, $0x02
+	JL           dotQ5_1VNNI_loop1
+	PREFETCHT0   1024(R10)
+	VPBROADCASTW (R10), X5
+	VCVTPH2PS    X5, Y5
+	VPBROADCASTW 2(R10), X9
+	VCVTPH2PS    X9, X9
+	VFMADD231SS  (R9), X9, X4
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      8(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        4(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y6, Y6, Y6
+	VPDPBUSD     (DI), Y9, Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y6, Y5, Y2
+	VPBROADCASTW 24(R10), X5
+	VCVTPH2PS    X5, Y5
+	VPBROADCASTW 26(R10), X9
+	VCVTPH2PS    X9, X9
+	VFMADD231SS  4(R9), X9, X4
+	VBROADCASTSS 4(R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      32(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        28(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y7, Y7, Y7
+	VPDPBUSD     32(DI), Y9, Y7
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y7, Y5, Y3
+	ADDQ         $0x30, R10
+	ADDQ         $0x40, DI
+	ADDQ         $0x08, R8
+	ADDQ         $0x08, R9
+	SUBQ         $0x02, SI
+	JMP          dotQ5_1VNNI_loop2
+
+dotQ5_1VNNI_loop1:
+	CMPQ         SI, $0x01
+	JL           dotQ5_1VNNI_done
+	VPBROADCASTW (R10), X5
+	VCVTPH2PS    X5, Y5
+	VPBROADCASTW 2(R10), X9
+	VCVTPH2PS    X9, X9
+	VFMADD231SS  (R9), X9, X4
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y5, Y5
+	VMOVDQU      8(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI32X4 $0x01, X9, Y10, Y9
+	VPANDD       Y0, Y9, Y9
+	KMOVD        4(R10), K1
+	VPADDB       Y1, Y9, K1, Y9
+	VPXORD       Y8, Y8, Y8
+	VPDPBUSD     (DI), Y9, Y8
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y5, Y2
+
+dotQ5_1VNNI_done:
+	VADDPS        Y3, Y2, Y2
+	VEXTRACTF32X4 $0x01, Y2, X3
+	VADDPS        X3, X2, X3
+	VMOVHLPS      X3, X3, X2
+	VADDPS        X2, X3, X3
+	VMOVSHDUP     X3, X2
+	VADDSS        X2, X3, X3
+	VADDSS        X4, X3, X3
+	VMOVSS        X3, (BX)
+	ADDQ          $0x04, BX
+	ADDQ          CX, AX
+	DECQ          DX
+	JMP           dotQ5_1VNNI_row
+
+dotQ5_1VNNI_end:
 	VZEROUPPER
 	RET
 

@@ -55,8 +55,20 @@ func gemmQ8MinVNNI(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, n
 // dotQ4_KVNNI computes rows Q4_K row · int8 activation dot products (AVX-512 VNNI).
 func dotQ4_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
 
+// dotQ5_KVNNI computes rows Q5_K row · int8 activation dot products (AVX-512 VNNI).
+func dotQ5_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
 // dotQ6_KVNNI computes rows Q6_K row · int8 activation dot products (AVX-512 VNNI).
 func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+
+// dotQ4_1VNNI computes rows Q4_1 row · int8 activation dot products (AVX-512 VNNI).
+func dotQ4_1VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ5_0VNNI computes rows Q5_0 row · int8 activation dot products (AVX-512 VNNI).
+func dotQ5_0VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ5_1VNNI computes rows Q5_1 row · int8 activation dot products (AVX-512 VNNI).
+func dotQ5_1VNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
 
 // dotRowsF32AVX512 computes rows dot products of q with keys stride elements apart (AVX-512F).
 func dotRowsF32AVX512(k *byte, stride int, rows int, q *float32, n int, dst *float32)

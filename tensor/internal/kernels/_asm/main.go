@@ -36,7 +36,11 @@ func main() {
 	gemmQ8VNNI(false)
 	gemmQ8VNNI(true)
 	dotQ4_KVNNI()
+	dotQ5_KVNNI()
 	dotQ6_KVNNI()
+	for _, lt := range legacyTypes {
+		dotLegacyVNNI(lt)
+	}
 	dotRowsAVX512(false)
 	dotRowsAVX512(true)
 	wsumAVX512(false)
@@ -833,9 +837,22 @@ func gemmPackedAVX512(T int) {
 // block. The nibbles of a 32-byte chunk, low then high, are sub-blocks 2c
 // and 2c+1 in element order, so one VPDPBUSD covers both; VPERMPS spreads
 // the two sub-block scales over their lanes.
-func dotQ4_KVNNI() {
-	TEXT("dotQ4_KVNNI", 0, "func(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)")
-	Doc("dotQ4_KVNNI computes rows Q4_K row · int8 activation dot products (AVX-512 VNNI).")
+func dotQ4_KVNNI() { dotK45VNNI(false) }
+
+// dotQ5_KVNNI is dotQ4_KVNNI for Q5_K rows (176-byte blocks: d, dmin,
+// scales[12], qh[32], qs[128]): bit j of qh[l] is the fifth bit of element
+// l of sub-block j. The 32 qh bytes are loaded into both halves of a ZMM,
+// VPTESTMB against [1<<2c ×32 | 1<<(2c+1) ×32] selects the bytes of chunk
+// c that gain 16, and a masked VPADDB adds it.
+func dotQ5_KVNNI() { dotK45VNNI(true) }
+
+func dotK45VNNI(five bool) {
+	name, bsize, qsOff, p := "dotQ4_KVNNI", 144, 16, "q4k_"
+	if five {
+		name, bsize, qsOff, p = "dotQ5_KVNNI", 176, 48, "q5k_"
+	}
+	TEXT(name, 0, "func(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)")
+	Doc(name + " computes rows " + name[3:7] + " row · int8 activation dot products (AVX-512 VNNI).")
 	w := Load(Param("w"), GP64())
 	stride := Load(Param("stride"), GP64())
 	rows := Load(Param("rows"), GP64())
@@ -848,9 +865,20 @@ func dotQ4_KVNNI() {
 		idx[c] = ZMM()
 		VINSERTI64X4(U8(1), hi.AsY(), lo, idx[c])
 	}
-	Label("q4k_row")
+	var bits []VecVirtual
+	var sixteen VecVirtual
+	if five {
+		sixteen = bcastConst(0x10101010)
+		bits = make([]VecVirtual, 4)
+		for c := 0; c < 4; c++ {
+			lo, hi := bcastConst(0x01010101<<(2*c)), bcastConst(0x01010101<<(2*c+1))
+			bits[c] = ZMM()
+			VINSERTI64X4(U8(1), hi.AsY(), lo, bits[c])
+		}
+	}
+	Label(p + "row")
 	CMPQ(rows, U8(1))
-	JL(LabelRef("q4k_end"))
+	JL(LabelRef(p + "end"))
 	nb := Load(Param("nb"), GP64())
 	xq := Load(Param("xq"), GP64())
 	xd := Load(Param("xd"), GP64())
@@ -861,9 +889,9 @@ func dotQ4_KVNNI() {
 	VXORPS(acc, acc, acc)
 	macc := YMM()
 	VXORPS(macc, macc, macc)
-	Label("q4k_block")
+	Label(p + "block")
 	CMPQ(nb, U8(1))
-	JL(LabelRef("q4k_done"))
+	JL(LabelRef(p + "done"))
 	PREFETCHT0(Mem{Base: wp, Disp: prefetchAhead})
 	a, b, c := GP32(), GP32(), GP32()
 	MOVL(Mem{Base: wp, Disp: 4}, a)
@@ -913,14 +941,24 @@ func dotQ4_KVNNI() {
 	VMULPS(Mem{Base: xs}, mnf, mnf)
 	VFMADD231PS(mnf, mv, macc)
 	w8 := scf.AsZ()
+	var qhz VecVirtual
+	if five {
+		qhz = ZMM()
+		VBROADCASTI64X4(Mem{Base: wp, Disp: 16}, qhz)
+	}
 	for ch := 0; ch < 4; ch++ {
 		q := YMM()
-		VMOVDQU(Mem{Base: wp, Disp: 16 + 32*ch}, q)
+		VMOVDQU(Mem{Base: wp, Disp: qsOff + 32*ch}, q)
 		h := YMM()
 		VPSRLW(U8(4), q, h)
 		z := ZMM()
 		VINSERTI64X4(U8(1), h, q.AsZ(), z)
 		VPANDD(mask, z, z)
+		if five {
+			k := K()
+			VPTESTMB(bits[ch], qhz, k)
+			VPADDB(sixteen, z, k, z)
+		}
 		tt := ZMM()
 		VPXORD(tt, tt, tt)
 		VPDPBUSD(Mem{Base: xq, Disp: 64 * ch}, z, tt)
@@ -929,13 +967,13 @@ func dotQ4_KVNNI() {
 		VPERMPS(w8, idx[ch], sc)
 		VFMADD231PS(tt, sc, acc)
 	}
-	ADDQ(U32(144), wp)
+	ADDQ(U32(uint32(bsize)), wp)
 	ADDQ(U32(256), xq)
 	ADDQ(U8(32), xd)
 	ADDQ(U8(32), xs)
 	DECQ(nb)
-	JMP(LabelRef("q4k_block"))
-	Label("q4k_done")
+	JMP(LabelRef(p + "block"))
+	Label(p + "done")
 	sum := hsumZ(acc)
 	ms := XMM()
 	VEXTRACTF32X4(U8(1), macc, ms)
@@ -946,8 +984,8 @@ func dotQ4_KVNNI() {
 	ADDQ(U8(4), dst)
 	ADDQ(stride, w)
 	DECQ(rows)
-	JMP(LabelRef("q4k_row"))
-	Label("q4k_end")
+	JMP(LabelRef(p + "row"))
+	Label(p + "end")
 	VZEROUPPER()
 	RET()
 }

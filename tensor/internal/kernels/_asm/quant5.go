@@ -1,0 +1,146 @@
+package main
+
+import (
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// legacyType describes a 32-element block type of the Q4_1/Q5_0/Q5_1 kind
+// (see tensor/quant.go for the formulas): byte offsets of its fields and
+// the constant offset of its unsigned quants.
+type legacyType struct {
+	name   string
+	bytes  int // block size
+	min    int // offset of the f16 min m (y = d·q + m), or −1
+	qh     int // offset of the 32 high bits (5-bit types), or −1
+	qs     int // offset of the 16 nibble bytes
+	offset int // y = d·(q − offset) for types without a min
+}
+
+var legacyTypes = []legacyType{
+	{name: "Q4_1", bytes: 20, min: 2, qh: -1, qs: 4},
+	{name: "Q5_0", bytes: 22, min: -1, qh: 2, qs: 6, offset: 16},
+	{name: "Q5_1", bytes: 24, min: 2, qh: 4, qs: 8},
+}
+
+// hsumY16 is hsumY with EVEX extraction, for registers that may be Y16+.
+func hsumY16(y VecVirtual) VecVirtual {
+	x := XMM()
+	VEXTRACTF32X4(U8(1), y, x)
+	VADDPS(x, y.AsX(), x)
+	return hsumX(x)
+}
+
+// dotLegacyVNNI: dst[r] = row r · activations for rows rows of nb blocks of
+// type lt, stride bytes apart (AVX-512 VNNI, 256-bit). Per block the 16
+// nibble bytes unpack to 32 unsigned quants in element order (low nibbles
+// = elements 0..15, high = 16..31); a 5-bit type's 32 high bits become a
+// mask (bit j = element j) that adds 16 to the selected bytes. VPDPBUSD
+// multiplies them with the int8 activations; the offset (−16·d·Σx) or the
+// min (m·Σx) is added per block through xs[b] = xd[b]·Σ xq.
+func dotLegacyVNNI(lt legacyType) {
+	name := "dot" + lt.name + "VNNI"
+	TEXT(name, 0, "func(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)")
+	Doc(name + " computes rows " + lt.name + " row · int8 activation dot products (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	stride := Load(Param("stride"), GP64())
+	rows := Load(Param("rows"), GP64())
+	dst := Load(Param("dst"), GP64())
+	mask := bcastConst(0x0f0f0f0f)
+	var sixteen VecVirtual
+	if lt.qh >= 0 {
+		sixteen = bcastConst(0x10101010)
+	}
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("row"))
+	CMPQ(rows, U8(1))
+	JL(LabelRef(lbl("end")))
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xd := Load(Param("xd"), GP64())
+	xs := Load(Param("xs"), GP64())
+	wp := GP64()
+	MOVQ(w, wp)
+	acc := []VecVirtual{YMM(), YMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
+	corr := XMM()
+	VXORPS(corr, corr, corr)
+	block := func(i int, acc VecVirtual) {
+		base := lt.bytes * i
+		wd := XMM()
+		VPBROADCASTW(Mem{Base: wp, Disp: base}, wd)
+		sc := YMM()
+		VCVTPH2PS(wd, sc)
+		// corr += (m or d)·xs[b]
+		if lt.min >= 0 {
+			mh := XMM()
+			VPBROADCASTW(Mem{Base: wp, Disp: base + lt.min}, mh)
+			mf := XMM()
+			VCVTPH2PS(mh, mf)
+			VFMADD231SS(Mem{Base: xs, Disp: 4 * i}, mf, corr)
+		} else {
+			VFMADD231SS(Mem{Base: xs, Disp: 4 * i}, sc.AsX(), corr)
+		}
+		xsc := YMM()
+		VBROADCASTSS(Mem{Base: xd, Disp: 4 * i}, xsc)
+		VMULPS(xsc, sc, sc)
+		lo := XMM()
+		VMOVDQU(Mem{Base: wp, Disp: base + lt.qs}, lo)
+		hi := XMM()
+		VPSRLW(U8(4), lo, hi)
+		q := YMM()
+		VINSERTI32X4(U8(1), hi, lo.AsY(), q)
+		VPANDD(mask.AsY(), q, q)
+		if lt.qh >= 0 {
+			k := K()
+			KMOVD(Mem{Base: wp, Disp: base + lt.qh}, k)
+			VPADDB(sixteen.AsY(), q, k, q)
+		}
+		t := YMM()
+		VPXORD(t, t, t)
+		VPDPBUSD(Mem{Base: xq, Disp: 32 * i}, q, t)
+		VCVTDQ2PS(t, t)
+		VFMADD231PS(t, sc, acc)
+	}
+	Label(lbl("loop2"))
+	CMPQ(nb, U8(2))
+	JL(LabelRef(lbl("loop1")))
+	PREFETCHT0(Mem{Base: wp, Disp: prefetchAhead})
+	block(0, acc[0])
+	block(1, acc[1])
+	ADDQ(U8(2*lt.bytes), wp)
+	ADDQ(U8(64), xq)
+	ADDQ(U8(8), xd)
+	ADDQ(U8(8), xs)
+	SUBQ(U8(2), nb)
+	JMP(LabelRef(lbl("loop2")))
+	Label(lbl("loop1"))
+	CMPQ(nb, U8(1))
+	JL(LabelRef(lbl("done")))
+	block(0, acc[0])
+	Label(lbl("done"))
+	VADDPS(acc[1], acc[0], acc[0])
+	s := hsumY16(acc[0])
+	if lt.min >= 0 {
+		VADDSS(corr, s, s)
+	} else {
+		f := XMM()
+		g := GP32()
+		MOVL(U32(math.Float32bits(float32(lt.offset))), g)
+		VMOVD(g, f)
+		VFNMADD231SS(f, corr, s)
+	}
+	VMOVSS(s, Mem{Base: dst})
+	ADDQ(U8(4), dst)
+	ADDQ(stride, w)
+	DECQ(rows)
+	JMP(LabelRef(lbl("row")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}
