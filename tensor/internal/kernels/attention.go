@@ -37,7 +37,7 @@ func DotRowsF16(k []uint16, stride int, q, dst []float32) {
 		return
 	}
 	for j := range dst {
-		dst[j] = dotF16Generic(&k[j*stride], &q[0], n)
+		dst[j] = DotF16(unsafe.Slice((*byte)(unsafe.Pointer(&k[j*stride])), 2*n), q)
 	}
 }
 

@@ -38,6 +38,9 @@ type impl struct {
 	dotQ4_0x2 func(w *byte, np int, xq *int8, xn *int32, xl *float32) float32
 	// gemmPacked[t] handles t tokens (t in 12, 8, 4, 2, 1); nil: generic.
 	gemmPacked map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int)
+	// gemmTiles lists gemmPacked's token counts, largest first (nil:
+	// 12, 8, 4, 2, 1).
+	gemmTiles  []int
 	cvtF16     func(dst *float32, src *uint16, n int)
 	cvtBF16    func(dst *float32, src *uint16, n int)
 	deqQ8_0    func(dst *float32, src *byte, nb int)
@@ -473,7 +476,11 @@ func GemmPacked(w []float32, kc int, x []float32, ldx int, c []float32, ldc, tok
 		a = 1
 	}
 	i := 0
-	for _, t := range []int{12, 8, 4, 2, 1} {
+	tiles := current.gemmTiles
+	if tiles == nil {
+		tiles = []int{12, 8, 4, 2, 1}
+	}
+	for _, t := range tiles {
 		f := current.gemmPacked[t]
 		if f == nil {
 			f = gemmPackedGeneric

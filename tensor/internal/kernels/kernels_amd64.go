@@ -2,7 +2,12 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/cpu"
+)
 
 func init() {
 	x := cpu.X86
@@ -10,11 +15,21 @@ func init() {
 		tiers[TierAVX2] = &impl{
 			dotF32:  dotF32AVX2,
 			dotF16:  dotF16AVX2,
-			dotBF16: dotBF16Generic,
+			dotBF16: dotBF16AVX2,
 			axpy:    axpyF32AVX2,
-			dotQ8_0: dotQ8_0Generic,
-			dotQ4_0: dotQ4_0Generic,
-			width:   8,
+			dotQ8_0: dotQ8_0AVX2,
+			dotQ4_0: dotQ4_0AVX2,
+			dotQ4_1: dotQ4_1AVX2,
+			dotQ5_0: dotQ5_0AVX2,
+			dotQ5_1: dotQ5_1AVX2,
+			dotQ4_K: dotQ4_KAVX2,
+			dotQ5_K: dotQ5_KAVX2,
+			dotQ6_K: dotQ6_KAVX2,
+			gemmPacked: map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int){
+				6: gemmPacked6AVX2, 3: gemmPacked3AVX2, 1: gemmPacked1AVX2,
+			},
+			gemmTiles: []int{6, 3, 1},
+			width:     8,
 		}
 		best = TierAVX2
 	}
@@ -56,4 +71,10 @@ func init() {
 		best = TierAVX512
 	}
 	current, curTier = tiers[best], best
+	// GOPHI_KERNELS=avx2|generic picks a lower tier, to compare them.
+	if t := os.Getenv("GOPHI_KERNELS"); t != "" {
+		if err := Use(Tier(t)); err != nil {
+			fmt.Fprintln(os.Stderr, "gophi: GOPHI_KERNELS:", err)
+		}
+	}
 }

@@ -3706,6 +3706,62 @@ f16a_done:
 	MOVSS        X1, ret+24(FP)
 	RET
 
+// func dotBF16AVX2(w *uint16, x *float32, n int) float32
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·dotBF16AVX2(SB), NOSPLIT, $0-28
+	MOVQ   w+0(FP), AX
+	MOVQ   x+8(FP), CX
+	MOVQ   n+16(FP), DX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+bf16a_loop4:
+	CMPQ        DX, $0x20
+	JL          bf16a_loop1
+	VPMOVZXWD   (AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX), Y4, Y0
+	VPMOVZXWD   16(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 32(CX), Y4, Y1
+	VPMOVZXWD   32(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 64(CX), Y4, Y2
+	VPMOVZXWD   48(AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS 96(CX), Y4, Y3
+	ADDQ        $0x40, AX
+	ADDQ        $0x00000080, CX
+	SUBQ        $0x20, DX
+	JMP         bf16a_loop4
+
+bf16a_loop1:
+	CMPQ        DX, $0x08
+	JL          bf16a_done
+	VPMOVZXWD   (AX), Y4
+	VPSLLD      $0x10, Y4, Y4
+	VFMADD231PS (CX), Y4, Y0
+	ADDQ        $0x10, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x08, DX
+	JMP         bf16a_loop1
+
+bf16a_done:
+	VADDPS       Y1, Y0, Y0
+	VADDPS       Y3, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VADDPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VADDSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+24(FP)
+	RET
+
 // func axpyF32AVX2(y *float32, x *float32, a float32, n int)
 // Requires: AVX, FMA3
 TEXT ·axpyF32AVX2(SB), NOSPLIT, $0-32
@@ -3726,5 +3782,1283 @@ axpya_loop:
 	JMP         axpya_loop
 
 axpya_done:
+	VZEROUPPER
+	RET
+
+// func gemmPacked6AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+// Requires: AVX, FMA3
+TEXT ·gemmPacked6AVX2(SB), NOSPLIT, $0-56
+	MOVQ   ldx+16(FP), AX
+	SHLQ   $0x02, AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   w+0(FP), DX
+	MOVQ   x+8(FP), BX
+	MOVQ   kc+24(FP), SI
+	LEAQ   (BX)(AX*2), DI
+	ADDQ   AX, DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+gpa6_0_loop:
+	CMPQ         SI, $0x01
+	JL           gpa6_0_store
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (BX), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y1
+	VBROADCASTSS (BX)(AX*1), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y3
+	VBROADCASTSS (BX)(AX*2), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y5
+	VBROADCASTSS (DI), Y14
+	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  Y14, Y13, Y7
+	VBROADCASTSS (DI)(AX*1), Y14
+	VFMADD231PS  Y14, Y12, Y8
+	VFMADD231PS  Y14, Y13, Y9
+	VBROADCASTSS (DI)(AX*2), Y14
+	VFMADD231PS  Y14, Y12, Y10
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         $0x80, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          gpa6_0_loop
+
+gpa6_0_store:
+	MOVQ   c+32(FP), DX
+	MOVQ   add+48(FP), BX
+	TESTQ  BX, BX
+	JZ     gpa6_0_overwrite
+	MOVQ   DX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ   CX, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+	ADDQ   CX, BX
+	VADDPS (BX), Y4, Y4
+	VADDPS 32(BX), Y5, Y5
+	ADDQ   CX, BX
+	VADDPS (BX), Y6, Y6
+	VADDPS 32(BX), Y7, Y7
+	ADDQ   CX, BX
+	VADDPS (BX), Y8, Y8
+	VADDPS 32(BX), Y9, Y9
+	ADDQ   CX, BX
+	VADDPS (BX), Y10, Y10
+	VADDPS 32(BX), Y11, Y11
+
+gpa6_0_overwrite:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y8, (DX)
+	VMOVUPS Y9, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y10, (DX)
+	VMOVUPS Y11, 32(DX)
+	MOVQ    w+0(FP), DX
+	MOVQ    x+8(FP), BX
+	MOVQ    kc+24(FP), SI
+	ADDQ    $0x40, DX
+	LEAQ    (BX)(AX*2), DI
+	ADDQ    AX, DI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+
+gpa6_1_loop:
+	CMPQ         SI, $0x01
+	JL           gpa6_1_store
+	VMOVUPS      (DX), Y12
+	VMOVUPS      32(DX), Y13
+	VBROADCASTSS (BX), Y14
+	VFMADD231PS  Y14, Y12, Y0
+	VFMADD231PS  Y14, Y13, Y1
+	VBROADCASTSS (BX)(AX*1), Y14
+	VFMADD231PS  Y14, Y12, Y2
+	VFMADD231PS  Y14, Y13, Y3
+	VBROADCASTSS (BX)(AX*2), Y14
+	VFMADD231PS  Y14, Y12, Y4
+	VFMADD231PS  Y14, Y13, Y5
+	VBROADCASTSS (DI), Y14
+	VFMADD231PS  Y14, Y12, Y6
+	VFMADD231PS  Y14, Y13, Y7
+	VBROADCASTSS (DI)(AX*1), Y14
+	VFMADD231PS  Y14, Y12, Y8
+	VFMADD231PS  Y14, Y13, Y9
+	VBROADCASTSS (DI)(AX*2), Y14
+	VFMADD231PS  Y14, Y12, Y10
+	VFMADD231PS  Y14, Y13, Y11
+	ADDQ         $0x80, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          gpa6_1_loop
+
+gpa6_1_store:
+	MOVQ   c+32(FP), AX
+	ADDQ   $0x40, AX
+	MOVQ   add+48(FP), DX
+	TESTQ  DX, DX
+	JZ     gpa6_1_overwrite
+	MOVQ   AX, DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+	ADDQ   CX, DX
+	VADDPS (DX), Y6, Y6
+	VADDPS 32(DX), Y7, Y7
+	ADDQ   CX, DX
+	VADDPS (DX), Y8, Y8
+	VADDPS 32(DX), Y9, Y9
+	ADDQ   CX, DX
+	VADDPS (DX), Y10, Y10
+	VADDPS 32(DX), Y11, Y11
+
+gpa6_1_overwrite:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y6, (AX)
+	VMOVUPS Y7, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y8, (AX)
+	VMOVUPS Y9, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y10, (AX)
+	VMOVUPS Y11, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmPacked3AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+// Requires: AVX, FMA3
+TEXT ·gemmPacked3AVX2(SB), NOSPLIT, $0-56
+	MOVQ   ldx+16(FP), AX
+	SHLQ   $0x02, AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   w+0(FP), DX
+	MOVQ   x+8(FP), BX
+	MOVQ   kc+24(FP), SI
+	LEAQ   (BX)(AX*2), DI
+	ADDQ   AX, DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+
+gpa3_0_loop:
+	CMPQ         SI, $0x01
+	JL           gpa3_0_store
+	VMOVUPS      (DX), Y6
+	VMOVUPS      32(DX), Y7
+	VBROADCASTSS (BX), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y1
+	VBROADCASTSS (BX)(AX*1), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y3
+	VBROADCASTSS (BX)(AX*2), Y8
+	VFMADD231PS  Y8, Y6, Y4
+	VFMADD231PS  Y8, Y7, Y5
+	ADDQ         $0x80, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          gpa3_0_loop
+
+gpa3_0_store:
+	MOVQ   c+32(FP), DX
+	MOVQ   add+48(FP), BX
+	TESTQ  BX, BX
+	JZ     gpa3_0_overwrite
+	MOVQ   DX, BX
+	VADDPS (BX), Y0, Y0
+	VADDPS 32(BX), Y1, Y1
+	ADDQ   CX, BX
+	VADDPS (BX), Y2, Y2
+	VADDPS 32(BX), Y3, Y3
+	ADDQ   CX, BX
+	VADDPS (BX), Y4, Y4
+	VADDPS 32(BX), Y5, Y5
+
+gpa3_0_overwrite:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    CX, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	MOVQ    w+0(FP), DX
+	MOVQ    x+8(FP), BX
+	MOVQ    kc+24(FP), SI
+	ADDQ    $0x40, DX
+	LEAQ    (BX)(AX*2), DI
+	ADDQ    AX, DI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+
+gpa3_1_loop:
+	CMPQ         SI, $0x01
+	JL           gpa3_1_store
+	VMOVUPS      (DX), Y6
+	VMOVUPS      32(DX), Y7
+	VBROADCASTSS (BX), Y8
+	VFMADD231PS  Y8, Y6, Y0
+	VFMADD231PS  Y8, Y7, Y1
+	VBROADCASTSS (BX)(AX*1), Y8
+	VFMADD231PS  Y8, Y6, Y2
+	VFMADD231PS  Y8, Y7, Y3
+	VBROADCASTSS (BX)(AX*2), Y8
+	VFMADD231PS  Y8, Y6, Y4
+	VFMADD231PS  Y8, Y7, Y5
+	ADDQ         $0x80, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, DI
+	DECQ         SI
+	JMP          gpa3_1_loop
+
+gpa3_1_store:
+	MOVQ   c+32(FP), AX
+	ADDQ   $0x40, AX
+	MOVQ   add+48(FP), DX
+	TESTQ  DX, DX
+	JZ     gpa3_1_overwrite
+	MOVQ   AX, DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+	ADDQ   CX, DX
+	VADDPS (DX), Y2, Y2
+	VADDPS 32(DX), Y3, Y3
+	ADDQ   CX, DX
+	VADDPS (DX), Y4, Y4
+	VADDPS 32(DX), Y5, Y5
+
+gpa3_1_overwrite:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y2, (AX)
+	VMOVUPS Y3, 32(AX)
+	ADDQ    CX, AX
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, 32(AX)
+	VZEROUPPER
+	RET
+
+// func gemmPacked1AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+// Requires: AVX, FMA3
+TEXT ·gemmPacked1AVX2(SB), NOSPLIT, $0-56
+	MOVQ   ldx+16(FP), AX
+	SHLQ   $0x02, AX
+	MOVQ   ldc+40(FP), CX
+	SHLQ   $0x02, CX
+	MOVQ   w+0(FP), CX
+	MOVQ   x+8(FP), DX
+	MOVQ   kc+24(FP), BX
+	LEAQ   (DX)(AX*2), SI
+	ADDQ   AX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+gpa1_0_loop:
+	CMPQ         BX, $0x01
+	JL           gpa1_0_store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         $0x80, CX
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          gpa1_0_loop
+
+gpa1_0_store:
+	MOVQ   c+32(FP), CX
+	MOVQ   add+48(FP), DX
+	TESTQ  DX, DX
+	JZ     gpa1_0_overwrite
+	MOVQ   CX, DX
+	VADDPS (DX), Y0, Y0
+	VADDPS 32(DX), Y1, Y1
+
+gpa1_0_overwrite:
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	MOVQ    w+0(FP), CX
+	MOVQ    x+8(FP), DX
+	MOVQ    kc+24(FP), BX
+	ADDQ    $0x40, CX
+	LEAQ    (DX)(AX*2), SI
+	ADDQ    AX, SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+
+gpa1_1_loop:
+	CMPQ         BX, $0x01
+	JL           gpa1_1_store
+	VMOVUPS      (CX), Y2
+	VMOVUPS      32(CX), Y3
+	VBROADCASTSS (DX), Y4
+	VFMADD231PS  Y4, Y2, Y0
+	VFMADD231PS  Y4, Y3, Y1
+	ADDQ         $0x80, CX
+	ADDQ         $0x04, DX
+	ADDQ         $0x04, SI
+	DECQ         BX
+	JMP          gpa1_1_loop
+
+gpa1_1_store:
+	MOVQ   c+32(FP), AX
+	ADDQ   $0x40, AX
+	MOVQ   add+48(FP), CX
+	TESTQ  CX, CX
+	JZ     gpa1_1_overwrite
+	MOVQ   AX, CX
+	VADDPS (CX), Y0, Y0
+	VADDPS 32(CX), Y1, Y1
+
+gpa1_1_overwrite:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VZEROUPPER
+	RET
+
+// func dotQ8_0AVX2(w *byte, nb int, xq *int8, xd *float32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ8_0AVX2(SB), NOSPLIT, $0-36
+	MOVQ         w+0(FP), AX
+	MOVQ         nb+8(FP), CX
+	MOVQ         xq+16(FP), DX
+	MOVQ         xd+24(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	VXORPS       Y1, Y1, Y1
+
+q8a_loop:
+	CMPQ         CX, $0x01
+	JL           q8a_done
+	VPBROADCASTW (AX), X2
+	VCVTPH2PS    X2, Y2
+	VBROADCASTSS (BX), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVDQU      2(AX), Y3
+	VMOVDQU      (DX), Y4
+	VPSIGNB      Y3, Y4, Y4
+	VPABSB       Y3, Y3
+	VPMADDUBSW   Y4, Y3, Y3
+	VPMADDWD     Y0, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VFMADD231PS  Y3, Y2, Y1
+	ADDQ         $0x22, AX
+	ADDQ         $0x20, DX
+	ADDQ         $0x04, BX
+	DECQ         CX
+	JMP          q8a_loop
+
+q8a_done:
+	VEXTRACTF128 $0x01, Y1, X0
+	VADDPS       X0, X1, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	VZEROUPPER
+	MOVSS        X0, ret+32(FP)
+	RET
+
+// func dotQ4_0AVX2(w *byte, nb int, xq *int8, xd *float32, xs *float32) float32
+// Requires: AVX, AVX2, F16C, FMA3, SSE
+TEXT ·dotQ4_0AVX2(SB), NOSPLIT, $0-44
+	MOVQ         w+0(FP), AX
+	MOVQ         nb+8(FP), CX
+	MOVQ         xq+16(FP), DX
+	MOVQ         xd+24(FP), BX
+	MOVQ         xs+32(FP), SI
+	MOVL         $0x00010001, DI
+	VMOVD        DI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, DI
+	VMOVD        DI, X1
+	VPBROADCASTD X1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       X3, X3, X3
+
+q4a_loop:
+	CMPQ         CX, $0x01
+	JL           q4a_done
+	VPBROADCASTW (AX), X4
+	VCVTPH2PS    X4, Y4
+	VFMADD231SS  (SI), X4, X3
+	VBROADCASTSS (BX), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVDQU      2(AX), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y5
+	VPAND        Y1, Y5, Y5
+	VPMADDUBSW   (DX), Y5, Y5
+	VPMADDWD     Y0, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y5, Y4, Y2
+	ADDQ         $0x12, AX
+	ADDQ         $0x20, DX
+	ADDQ         $0x04, BX
+	ADDQ         $0x04, SI
+	DECQ         CX
+	JMP          q4a_loop
+
+q4a_done:
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPS       X0, X2, X0
+	VMOVHLPS     X0, X0, X1
+	VADDPS       X1, X0, X0
+	VMOVSHDUP    X0, X1
+	VADDSS       X1, X0, X0
+	MOVL         $0x41000000, AX
+	VMOVD        AX, X1
+	VFNMADD231SS X1, X3, X0
+	VZEROUPPER
+	MOVSS        X0, ret+40(FP)
+	RET
+
+// func dotQ4_1AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ4_1AVX2(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+
+dotQ4_1AVX2_row:
+	CMPQ   DX, $0x01
+	JL     dotQ4_1AVX2_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y2, Y2, Y2
+	VXORPS X3, X3, X3
+
+dotQ4_1AVX2_block:
+	CMPQ         SI, $0x01
+	JL           dotQ4_1AVX2_done
+	VPBROADCASTW (R10), X4
+	VCVTPH2PS    X4, Y4
+	VPBROADCASTW 2(R10), X5
+	VCVTPH2PS    X5, X5
+	VFMADD231SS  (R9), X5, X3
+	VBROADCASTSS (R8), Y5
+	VMULPS       Y5, Y4, Y4
+	VMOVDQU      4(R10), X6
+	VPSRLW       $0x04, X6, X5
+	VINSERTI128  $0x01, X5, Y6, Y5
+	VPAND        Y1, Y5, Y5
+	VPMADDUBSW   (DI), Y5, Y5
+	VPMADDWD     Y0, Y5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VFMADD231PS  Y5, Y4, Y2
+	ADDQ         $0x14, R10
+	ADDQ         $0x20, DI
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         SI
+	JMP          dotQ4_1AVX2_block
+
+dotQ4_1AVX2_done:
+	VEXTRACTF128 $0x01, Y2, X4
+	VADDPS       X4, X2, X4
+	VMOVHLPS     X4, X4, X2
+	VADDPS       X2, X4, X4
+	VMOVSHDUP    X4, X2
+	VADDSS       X2, X4, X4
+	VADDSS       X3, X4, X4
+	VMOVSS       X4, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          dotQ4_1AVX2_row
+
+dotQ4_1AVX2_end:
+	VZEROUPPER
+	RET
+
+// func dotQ5_0AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_0AVX2(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         $0x0000000000000000, SI
+	VMOVQ        SI, X2
+	MOVQ         $0x0101010101010101, SI
+	VPINSRQ      $0x01, SI, X2, X2
+	MOVQ         $0x0202020202020202, SI
+	VMOVQ        SI, X3
+	MOVQ         $0x0303030303030303, SI
+	VPINSRQ      $0x01, SI, X3, X3
+	VINSERTI128  $0x01, X3, Y2, Y2
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VMOVQ        SI, X3
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VPINSRQ      $0x01, SI, X3, X3
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VMOVQ        SI, X4
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VPINSRQ      $0x01, SI, X4, X4
+	VINSERTI128  $0x01, X4, Y3, Y3
+	VPCMPEQB     Y4, Y4, Y4
+	MOVL         $0x10101010, SI
+	VMOVD        SI, X5
+	VPBROADCASTD X5, Y5
+
+dotQ5_0AVX2_row:
+	CMPQ   DX, $0x01
+	JL     dotQ5_0AVX2_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y6, Y6, Y6
+	VXORPS X7, X7, X7
+
+dotQ5_0AVX2_block:
+	CMPQ         SI, $0x01
+	JL           dotQ5_0AVX2_done
+	VPBROADCASTW (R10), X8
+	VCVTPH2PS    X8, Y8
+	VFMADD231SS  (R9), X8, X7
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVDQU      6(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI128  $0x01, X9, Y10, Y9
+	VPAND        Y1, Y9, Y9
+	VPBROADCASTD 2(R10), Y11
+	VPSHUFB      Y2, Y11, Y11
+	VPOR         Y3, Y11, Y11
+	VPCMPEQB     Y4, Y11, Y11
+	VPAND        Y5, Y11, Y11
+	VPOR         Y11, Y9, Y9
+	VPMADDUBSW   (DI), Y9, Y9
+	VPMADDWD     Y0, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y9, Y8, Y6
+	ADDQ         $0x16, R10
+	ADDQ         $0x20, DI
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         SI
+	JMP          dotQ5_0AVX2_block
+
+dotQ5_0AVX2_done:
+	VEXTRACTF128 $0x01, Y6, X8
+	VADDPS       X8, X6, X8
+	VMOVHLPS     X8, X8, X6
+	VADDPS       X6, X8, X8
+	VMOVSHDUP    X8, X6
+	VADDSS       X6, X8, X8
+	MOVL         $0x41800000, SI
+	VMOVD        SI, X6
+	VFNMADD231SS X6, X7, X8
+	VMOVSS       X8, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          dotQ5_0AVX2_row
+
+dotQ5_0AVX2_end:
+	VZEROUPPER
+	RET
+
+// func dotQ5_1AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_1AVX2(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	MOVQ         $0x0000000000000000, SI
+	VMOVQ        SI, X2
+	MOVQ         $0x0101010101010101, SI
+	VPINSRQ      $0x01, SI, X2, X2
+	MOVQ         $0x0202020202020202, SI
+	VMOVQ        SI, X3
+	MOVQ         $0x0303030303030303, SI
+	VPINSRQ      $0x01, SI, X3, X3
+	VINSERTI128  $0x01, X3, Y2, Y2
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VMOVQ        SI, X3
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VPINSRQ      $0x01, SI, X3, X3
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VMOVQ        SI, X4
+	MOVQ         $0x7fbfdfeff7fbfdfe, SI
+	VPINSRQ      $0x01, SI, X4, X4
+	VINSERTI128  $0x01, X4, Y3, Y3
+	VPCMPEQB     Y4, Y4, Y4
+	MOVL         $0x10101010, SI
+	VMOVD        SI, X5
+	VPBROADCASTD X5, Y5
+
+dotQ5_1AVX2_row:
+	CMPQ   DX, $0x01
+	JL     dotQ5_1AVX2_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y6, Y6, Y6
+	VXORPS X7, X7, X7
+
+dotQ5_1AVX2_block:
+	CMPQ         SI, $0x01
+	JL           dotQ5_1AVX2_done
+	VPBROADCASTW (R10), X8
+	VCVTPH2PS    X8, Y8
+	VPBROADCASTW 2(R10), X9
+	VCVTPH2PS    X9, X9
+	VFMADD231SS  (R9), X9, X7
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y9, Y8, Y8
+	VMOVDQU      8(R10), X10
+	VPSRLW       $0x04, X10, X9
+	VINSERTI128  $0x01, X9, Y10, Y9
+	VPAND        Y1, Y9, Y9
+	VPBROADCASTD 4(R10), Y11
+	VPSHUFB      Y2, Y11, Y11
+	VPOR         Y3, Y11, Y11
+	VPCMPEQB     Y4, Y11, Y11
+	VPAND        Y5, Y11, Y11
+	VPOR         Y11, Y9, Y9
+	VPMADDUBSW   (DI), Y9, Y9
+	VPMADDWD     Y0, Y9, Y9
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y9, Y8, Y6
+	ADDQ         $0x18, R10
+	ADDQ         $0x20, DI
+	ADDQ         $0x04, R8
+	ADDQ         $0x04, R9
+	DECQ         SI
+	JMP          dotQ5_1AVX2_block
+
+dotQ5_1AVX2_done:
+	VEXTRACTF128 $0x01, Y6, X8
+	VADDPS       X8, X6, X8
+	VMOVHLPS     X8, X8, X6
+	VADDPS       X6, X8, X8
+	VMOVSHDUP    X8, X6
+	VADDSS       X6, X8, X8
+	VADDSS       X7, X8, X8
+	VMOVSS       X8, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          dotQ5_1AVX2_row
+
+dotQ5_1AVX2_end:
+	VZEROUPPER
+	RET
+
+// func dotQ4_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ4_KAVX2(SB), $8-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+
+dotQ4_KAVX2_row:
+	CMPQ   DX, $0x01
+	JL     dotQ4_KAVX2_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dotQ4_KAVX2_block:
+	CMPQ         SI, $0x01
+	JL           dotQ4_KAVX2_done
+	MOVL         4(R10), R11
+	MOVL         8(R10), R12
+	MOVL         12(R10), R13
+	MOVL         R11, R14
+	ANDL         $0x3f3f3f3f, R14
+	MOVL         R12, R15
+	ANDL         $0x3f3f3f3f, R15
+	MOVL         R13, BP
+	ANDL         $0x0f0f0f0f, BP
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, BP
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	MOVL         R12, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R13
+	VMOVD        R15, X4
+	VPINSRD      $0x01, R13, X4, X4
+	VPMOVZXBD    X4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW 2(R10), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       (R9), Y4, Y4
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVDQU      16(R10), Y4
+	VPSRLW       $0x04, Y4, Y5
+	VPAND        Y1, Y4, Y4
+	VPAND        Y1, Y5, Y5
+	VPMADDUBSW   (DI), Y4, Y4
+	VPMADDWD     Y0, Y4, Y4
+	VPMADDUBSW   32(DI), Y5, Y5
+	VPMADDWD     Y0, Y5, Y5
+	VMOVDQU      48(R10), Y6
+	VPSRLW       $0x04, Y6, Y7
+	VPAND        Y1, Y6, Y6
+	VPAND        Y1, Y7, Y7
+	VPMADDUBSW   64(DI), Y6, Y6
+	VPMADDWD     Y0, Y6, Y6
+	VPMADDUBSW   96(DI), Y7, Y7
+	VPMADDWD     Y0, Y7, Y7
+	VPHADDD      Y5, Y4, Y4
+	VPHADDD      Y7, Y6, Y5
+	VPHADDD      Y5, Y4, Y4
+	VMOVDQU      80(R10), Y5
+	VPSRLW       $0x04, Y5, Y6
+	VPAND        Y1, Y5, Y5
+	VPAND        Y1, Y6, Y6
+	VPMADDUBSW   128(DI), Y5, Y5
+	VPMADDWD     Y0, Y5, Y5
+	VPMADDUBSW   160(DI), Y6, Y6
+	VPMADDWD     Y0, Y6, Y6
+	VMOVDQU      112(R10), Y7
+	VPSRLW       $0x04, Y7, Y8
+	VPAND        Y1, Y7, Y7
+	VPAND        Y1, Y8, Y8
+	VPMADDUBSW   192(DI), Y7, Y7
+	VPMADDWD     Y0, Y7, Y7
+	VPMADDUBSW   224(DI), Y8, Y8
+	VPMADDWD     Y0, Y8, Y8
+	VPHADDD      Y6, Y5, Y5
+	VPHADDD      Y8, Y7, Y6
+	VPHADDD      Y6, Y5, Y5
+	VPERM2I128   $0x20, Y5, Y4, Y6
+	VPERM2I128   $0x31, Y5, Y4, Y4
+	VPADDD       Y4, Y6, Y6
+	VCVTDQ2PS    Y6, Y6
+	VMOVD        R14, X4
+	VPINSRD      $0x01, BP, X4, X4
+	VPMOVZXBD    X4, Y4
+	VCVTDQ2PS    Y4, Y4
+	VPBROADCASTW (R10), X5
+	VCVTPH2PS    X5, Y5
+	VMULPS       Y5, Y4, Y4
+	VMULPS       (R8), Y4, Y4
+	VFMADD231PS  Y6, Y4, Y2
+	ADDQ         $0x00000090, R10
+	ADDQ         $0x00000100, DI
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	DECQ         SI
+	JMP          dotQ4_KAVX2_block
+
+dotQ4_KAVX2_done:
+	VSUBPS       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X3
+	VADDPS       X3, X2, X3
+	VMOVHLPS     X3, X3, X2
+	VADDPS       X2, X3, X3
+	VMOVSHDUP    X3, X2
+	VADDSS       X2, X3, X3
+	VMOVSS       X3, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          dotQ4_KAVX2_row
+
+dotQ4_KAVX2_end:
+	VZEROUPPER
+	RET
+
+// func dotQ5_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ5_KAVX2(SB), $8-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x01010101, SI
+	VMOVD        SI, X2
+	VPBROADCASTD X2, Y2
+
+dotQ5_KAVX2_row:
+	CMPQ   DX, $0x01
+	JL     dotQ5_KAVX2_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   xs+48(FP), R9
+	MOVQ   AX, R10
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+
+dotQ5_KAVX2_block:
+	CMPQ         SI, $0x01
+	JL           dotQ5_KAVX2_done
+	MOVL         4(R10), R11
+	MOVL         8(R10), R12
+	MOVL         12(R10), R13
+	MOVL         R11, R14
+	ANDL         $0x3f3f3f3f, R14
+	MOVL         R12, R15
+	ANDL         $0x3f3f3f3f, R15
+	MOVL         R13, BP
+	ANDL         $0x0f0f0f0f, BP
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, BP
+	SHRL         $0x04, R13
+	ANDL         $0x0f0f0f0f, R13
+	MOVL         R12, R11
+	SHRL         $0x06, R11
+	ANDL         $0x03030303, R11
+	SHLL         $0x04, R11
+	ORL          R11, R13
+	VMOVD        R15, X5
+	VPINSRD      $0x01, R13, X5, X5
+	VPMOVZXBD    X5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW 2(R10), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       (R9), Y5, Y5
+	VFMADD231PS  Y5, Y6, Y4
+	VMOVDQU      48(R10), Y5
+	VPSRLW       $0x04, Y5, Y6
+	VPAND        Y1, Y5, Y5
+	VPAND        Y1, Y6, Y6
+	VMOVDQU      16(R10), Y7
+	VPAND        Y2, Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y5, Y5
+	VMOVDQU      16(R10), Y7
+	VPSRLW       $0x01, Y7, Y7
+	VPAND        Y2, Y7, Y7
+	VPSLLW       $0x04, Y7, Y7
+	VPOR         Y7, Y6, Y6
+	VPMADDUBSW   (DI), Y5, Y5
+	VPMADDWD     Y0, Y5, Y5
+	VPMADDUBSW   32(DI), Y6, Y6
+	VPMADDWD     Y0, Y6, Y6
+	VMOVDQU      80(R10), Y7
+	VPSRLW       $0x04, Y7, Y8
+	VPAND        Y1, Y7, Y7
+	VPAND        Y1, Y8, Y8
+	VMOVDQU      16(R10), Y9
+	VPSRLW       $0x02, Y9, Y9
+	VPAND        Y2, Y9, Y9
+	VPSLLW       $0x04, Y9, Y9
+	VPOR         Y9, Y7, Y7
+	VMOVDQU      16(R10), Y9
+	VPSRLW       $0x03, Y9, Y9
+	VPAND        Y2, Y9, Y9
+	VPSLLW       $0x04, Y9, Y9
+	VPOR         Y9, Y8, Y8
+	VPMADDUBSW   64(DI), Y7, Y7
+	VPMADDWD     Y0, Y7, Y7
+	VPMADDUBSW   96(DI), Y8, Y8
+	VPMADDWD     Y0, Y8, Y8
+	VPHADDD      Y6, Y5, Y5
+	VPHADDD      Y8, Y7, Y6
+	VPHADDD      Y6, Y5, Y5
+	VMOVDQU      112(R10), Y6
+	VPSRLW       $0x04, Y6, Y7
+	VPAND        Y1, Y6, Y6
+	VPAND        Y1, Y7, Y7
+	VMOVDQU      16(R10), Y8
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y2, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y6, Y6
+	VMOVDQU      16(R10), Y8
+	VPSRLW       $0x05, Y8, Y8
+	VPAND        Y2, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   128(DI), Y6, Y6
+	VPMADDWD     Y0, Y6, Y6
+	VPMADDUBSW   160(DI), Y7, Y7
+	VPMADDWD     Y0, Y7, Y7
+	VMOVDQU      144(R10), Y8
+	VPSRLW       $0x04, Y8, Y9
+	VPAND        Y1, Y8, Y8
+	VPAND        Y1, Y9, Y9
+	VMOVDQU      16(R10), Y10
+	VPSRLW       $0x06, Y10, Y10
+	VPAND        Y2, Y10, Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPOR         Y10, Y8, Y8
+	VMOVDQU      16(R10), Y10
+	VPSRLW       $0x07, Y10, Y10
+	VPAND        Y2, Y10, Y10
+	VPSLLW       $0x04, Y10, Y10
+	VPOR         Y10, Y9, Y9
+	VPMADDUBSW   192(DI), Y8, Y8
+	VPMADDWD     Y0, Y8, Y8
+	VPMADDUBSW   224(DI), Y9, Y9
+	VPMADDWD     Y0, Y9, Y9
+	VPHADDD      Y7, Y6, Y6
+	VPHADDD      Y9, Y8, Y7
+	VPHADDD      Y7, Y6, Y6
+	VPERM2I128   $0x20, Y6, Y5, Y7
+	VPERM2I128   $0x31, Y6, Y5, Y5
+	VPADDD       Y5, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VMOVD        R14, X5
+	VPINSRD      $0x01, BP, X5, X5
+	VPMOVZXBD    X5, Y5
+	VCVTDQ2PS    Y5, Y5
+	VPBROADCASTW (R10), X6
+	VCVTPH2PS    X6, Y6
+	VMULPS       Y6, Y5, Y5
+	VMULPS       (R8), Y5, Y5
+	VFMADD231PS  Y7, Y5, Y3
+	ADDQ         $0x000000b0, R10
+	ADDQ         $0x00000100, DI
+	ADDQ         $0x20, R8
+	ADDQ         $0x20, R9
+	DECQ         SI
+	JMP          dotQ5_KAVX2_block
+
+dotQ5_KAVX2_done:
+	VSUBPS       Y4, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X4
+	VADDPS       X4, X3, X4
+	VMOVHLPS     X4, X4, X3
+	VADDPS       X3, X4, X4
+	VMOVSHDUP    X4, X3
+	VADDSS       X3, X4, X4
+	VMOVSS       X4, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          dotQ5_KAVX2_row
+
+dotQ5_KAVX2_end:
+	VZEROUPPER
+	RET
+
+// func dotQ6_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+// Requires: AVX, AVX2, F16C, FMA3
+TEXT ·dotQ6_KAVX2(SB), $0-64
+	MOVQ         w+0(FP), AX
+	MOVQ         stride+8(FP), CX
+	MOVQ         rows+16(FP), DX
+	MOVQ         dst+56(FP), BX
+	MOVL         $0x0f0f0f0f, SI
+	VMOVD        SI, X0
+	VPBROADCASTD X0, Y0
+	MOVL         $0x03030303, SI
+	VMOVD        SI, X1
+	VPBROADCASTD X1, Y1
+	MOVL         $0x20202020, SI
+	VMOVD        SI, X2
+	VPBROADCASTD X2, Y2
+	MOVL         $0x00010001, SI
+	VMOVD        SI, X3
+	VPBROADCASTD X3, Y3
+	MOVQ         $0x0000000000000000, SI
+	VMOVQ        SI, X4
+	MOVQ         $0x0000000000000000, SI
+	VPINSRQ      $0x01, SI, X4, X4
+	MOVQ         $0x0000000100000001, SI
+	VMOVQ        SI, X5
+	MOVQ         $0x0000000100000001, SI
+	VPINSRQ      $0x01, SI, X5, X5
+	VINSERTI128  $0x01, X5, Y4, Y4
+
+q6a_row:
+	CMPQ   DX, $0x01
+	JL     q6a_end
+	MOVQ   nb+24(FP), SI
+	MOVQ   xq+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	MOVQ   AX, R9
+	VXORPS Y5, Y5, Y5
+
+q6a_block:
+	CMPQ         SI, $0x01
+	JL           q6a_done
+	VPBROADCASTW 208(R9), X6
+	VCVTPH2PS    X6, Y6
+	VMOVDQU      (R9), Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      128(R9), Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   (DI), Y7, Y7
+	VPMADDUBSW   (DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    192(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS (R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      32(R9), Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      128(R9), Y8
+	VPSRLW       $0x02, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   32(DI), Y7, Y7
+	VPMADDUBSW   32(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    194(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 4(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      (R9), Y7
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      128(R9), Y8
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   64(DI), Y7, Y7
+	VPMADDUBSW   64(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    196(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 8(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      32(R9), Y7
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      128(R9), Y8
+	VPSRLW       $0x06, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   96(DI), Y7, Y7
+	VPMADDUBSW   96(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    198(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 12(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      64(R9), Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      160(R9), Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   128(DI), Y7, Y7
+	VPMADDUBSW   128(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    200(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 16(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      96(R9), Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      160(R9), Y8
+	VPSRLW       $0x02, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   160(DI), Y7, Y7
+	VPMADDUBSW   160(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    202(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 20(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      64(R9), Y7
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      160(R9), Y8
+	VPSRLW       $0x04, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   192(DI), Y7, Y7
+	VPMADDUBSW   192(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    204(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 24(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	VMOVDQU      96(R9), Y7
+	VPSRLW       $0x04, Y7, Y7
+	VPAND        Y0, Y7, Y7
+	VMOVDQU      160(R9), Y8
+	VPSRLW       $0x06, Y8, Y8
+	VPAND        Y1, Y8, Y8
+	VPSLLW       $0x04, Y8, Y8
+	VPOR         Y8, Y7, Y7
+	VPMADDUBSW   224(DI), Y7, Y7
+	VPMADDUBSW   224(DI), Y2, Y8
+	VPSUBW       Y8, Y7, Y7
+	VPMADDWD     Y3, Y7, Y7
+	VCVTDQ2PS    Y7, Y7
+	VPMOVSXBD    206(R9), Y8
+	VPERMD       Y8, Y4, Y8
+	VCVTDQ2PS    Y8, Y8
+	VBROADCASTSS 28(R8), Y9
+	VMULPS       Y6, Y9, Y9
+	VMULPS       Y9, Y8, Y8
+	VFMADD231PS  Y7, Y8, Y5
+	ADDQ         $0x000000d2, R9
+	ADDQ         $0x00000100, DI
+	ADDQ         $0x20, R8
+	DECQ         SI
+	JMP          q6a_block
+
+q6a_done:
+	VEXTRACTF128 $0x01, Y5, X6
+	VADDPS       X6, X5, X6
+	VMOVHLPS     X6, X6, X5
+	VADDPS       X5, X6, X6
+	VMOVSHDUP    X6, X5
+	VADDSS       X5, X6, X6
+	VMOVSS       X6, (BX)
+	ADDQ         $0x04, BX
+	ADDQ         CX, AX
+	DECQ         DX
+	JMP          q6a_row
+
+q6a_end:
 	VZEROUPPER
 	RET

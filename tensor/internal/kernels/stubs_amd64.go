@@ -109,5 +109,41 @@ func dotF32AVX2(a *float32, b *float32, n int) float32
 // dotF16AVX2 returns Σ float32(w[i])·x[i] for IEEE half w, n a multiple of 8 (F16C+FMA).
 func dotF16AVX2(w *uint16, x *float32, n int) float32
 
+// dotBF16AVX2 returns Σ float32(w[i])·x[i] for bfloat16 w, n a multiple of 8 (AVX2+FMA).
+func dotBF16AVX2(w *uint16, x *float32, n int) float32
+
 // axpyF32AVX2 computes y[i] += a·x[i] for n a multiple of 8 (AVX2+FMA).
 func axpyF32AVX2(y *float32, x *float32, a float32, n int)
+
+// gemmPacked6AVX2 adds (or stores) a 32×6 tile of packed-W·xᵀ into c (AVX2+FMA); strides in elements.
+func gemmPacked6AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked3AVX2 adds (or stores) a 32×3 tile of packed-W·xᵀ into c (AVX2+FMA); strides in elements.
+func gemmPacked3AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// gemmPacked1AVX2 adds (or stores) a 32×1 tile of packed-W·xᵀ into c (AVX2+FMA); strides in elements.
+func gemmPacked1AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
+
+// dotQ8_0AVX2 returns the dot product of nb Q8_0 blocks with int8 activation blocks (AVX2).
+func dotQ8_0AVX2(w *byte, nb int, xq *int8, xd *float32) float32
+
+// dotQ4_0AVX2 returns the dot product of nb Q4_0 blocks with int8 activation blocks (AVX2).
+func dotQ4_0AVX2(w *byte, nb int, xq *int8, xd *float32, xs *float32) float32
+
+// dotQ4_1AVX2 computes rows Q4_1 row · int8 activation dot products (AVX2).
+func dotQ4_1AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ5_0AVX2 computes rows Q5_0 row · int8 activation dot products (AVX2).
+func dotQ5_0AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ5_1AVX2 computes rows Q5_1 row · int8 activation dot products (AVX2).
+func dotQ5_1AVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ4_KAVX2 computes rows Q4_K row · int8 activation dot products (AVX2).
+func dotQ4_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ5_KAVX2 computes rows Q5_K row · int8 activation dot products (AVX2).
+func dotQ5_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+
+// dotQ6_KAVX2 computes rows Q6_K row · int8 activation dot products (AVX2).
+func dotQ6_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)

@@ -53,9 +53,7 @@ func main() {
 	dequantQ4_KAVX512()
 	dequantQ6_KAVX512()
 
-	dotF32AVX2()
-	dotF16AVX2()
-	axpyF32AVX2()
+	avx2Kernels()
 
 	Generate()
 }
