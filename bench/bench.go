@@ -86,7 +86,8 @@ type Config struct {
 	// Mmap lists the load modes to try: true maps the weights, false reads
 	// them into memory. Default {true}.
 	Mmap []bool
-	// KVType is the KV cache type, "f16" (default, as llama-bench) or "f32".
+	// KVType is the KV cache type, "f16" (default, as llama-bench), "f32"
+	// or "q8_0".
 	KVType string
 	// Ctx is the KV cache size in tokens. Default: the largest prompt plus
 	// the largest generation.
@@ -123,7 +124,7 @@ type Instance struct {
 	Gen     []int  `json:"gen"`               // tg test lengths; 0s are skipped
 	Reps    int    `json:"reps"`              // timed runs per test
 	Ctx     int    `json:"ctx"`               // KV cache size in tokens
-	KVType  string `json:"kv_type,omitempty"` // "f16" or "f32"
+	KVType  string `json:"kv_type,omitempty"` // "f16", "f32" or "q8_0"
 	Warmup  bool   `json:"warmup"`            // an untimed run before each test
 	Seed    uint64 `json:"seed"`              // seed of the random token ids
 	Version string `json:"version"`           // gophi's version
@@ -193,9 +194,9 @@ func (c Config) Instances() ([]Instance, error) {
 		return nil, fmt.Errorf("bench: context of %d tokens is too small: the tests need %d", ctx, need)
 	}
 	switch c.KVType {
-	case "", "f16", "f32":
+	case "", "f16", "f32", "q8_0":
 	default:
-		return nil, fmt.Errorf("bench: KV cache type %q: use f16 or f32", c.KVType)
+		return nil, fmt.Errorf("bench: KV cache type %q: use f16, f32 or q8_0", c.KVType)
 	}
 	var out []Instance
 	for _, m := range c.Models {
@@ -278,8 +279,11 @@ func Measure(ctx context.Context, in Instance, progress io.Writer) ([]Result, er
 	say("loading %s", in.Model)
 	start := time.Now()
 	kv := tensor.F16
-	if in.KVType == "f32" {
+	switch in.KVType {
+	case "f32":
 		kv = tensor.F32
+	case "q8_0":
+		kv = tensor.Q8_0
 	}
 	m, err := model.Load(in.Model, model.LoadOptions{NoMmap: !in.Mmap, Threads: in.Threads, KVType: kv})
 	load := time.Since(start)
@@ -442,8 +446,8 @@ func b2i(b bool) int {
 }
 
 func (in Instance) kvName() string {
-	if in.KVType == "f32" {
-		return "f32"
+	if in.KVType == "f32" || in.KVType == "q8_0" {
+		return in.KVType
 	}
 	return "f16"
 }

@@ -22,13 +22,16 @@ type Model struct {
 	ropeMag  float64   // LongRoPE attention factor on cos and sin (1 otherwise)
 
 	// KVType is the element type of new sequences' KV caches: F32 (the
-	// default, exact) or F16 (half the memory, as llama.cpp's default).
+	// default, exact), F16 (half the memory, as llama.cpp's default) or
+	// Q8_0 (8.5 bits per value; queries are quantized to 8 bits for the
+	// scores, as llama.cpp does with a q8_0 cache).
 	KVType tensor.DType
 
 	mu    sync.Mutex // serialises Forward; guards buf, steps and attn
 	buf   scratch
 	steps []*Step // this call's steps (a copy, so the caller's slice never escapes)
 	attn  attnTask
+	attnQ []tensor.Q8Vec // per worker: the query quantized for a Q8_0 cache
 	// closers release the mapped files when the model is closed.
 	closers []func() error
 }
@@ -93,6 +96,7 @@ type Sequence struct {
 	ctx    int
 	k, v   [][]float32 // per layer, ctx × KVDim (float32 cache)
 	kh, vh [][]uint16  // per layer, ctx × KVDim (half-precision cache)
+	kq, vq [][]byte    // per layer, ctx × KVDim/32 Q8_0 blocks (Q8_0 cache)
 	tokens []int32     // every token of the sequence so far
 	cached int         // tokens[:cached] are in the KV cache
 	long   bool        // the cache holds keys rotated with LongRoPE's long factors
@@ -109,6 +113,15 @@ func (m *Model) NewSequence(ctx int) (*Sequence, error) {
 		return nil, fmt.Errorf("model: context length %d exceeds the model's maximum of %d tokens", ctx, c.MaxPositions)
 	}
 	s := &Sequence{m: m, ctx: ctx}
+	if m.KVType == tensor.Q8_0 {
+		rb := c.KVDim() / 32 * 34
+		s.kq, s.vq = make([][]byte, c.Layers), make([][]byte, c.Layers)
+		for l := range s.kq {
+			s.kq[l] = make([]byte, ctx*rb)
+			s.vq[l] = make([]byte, ctx*rb)
+		}
+		return s, nil
+	}
 	if m.KVType == tensor.F16 {
 		s.kh, s.vh = make([][]uint16, c.Layers), make([][]uint16, c.Layers)
 		for l := range s.kh {
@@ -345,6 +358,14 @@ func (m *Model) ropeAndCache(steps []*Step, l int) {
 			}
 		}
 		s := steps[r.step].Seq
+		if s.kq != nil {
+			rb := kvd / 32 * 34
+			// Every block lies inside one head (HeadDim % 32 == 0, checked
+			// by SetKVType), so heads can be read on their own.
+			_ = tensor.QuantizeRow(tensor.Q8_0, row[qd:qd+kvd], s.kq[l][r.pos*rb:(r.pos+1)*rb])
+			_ = tensor.QuantizeRow(tensor.Q8_0, row[qd+kvd:qd+2*kvd], s.vq[l][r.pos*rb:(r.pos+1)*rb])
+			continue
+		}
 		if s.kh != nil {
 			kd, vd := s.kh[l][r.pos*kvd:(r.pos+1)*kvd], s.vh[l][r.pos*kvd:(r.pos+1)*kvd]
 			for j, x := range row[qd : qd+kvd] {
@@ -399,9 +420,15 @@ func (a *attnTask) Run(worker, lo, hi int) {
 		n := r.pos + 1 - first
 		scores := m.pool.Scratch(worker, n)
 		off := first*kvd + kh*hd
-		if s.kh != nil {
+		qoff := off / 32 * 34 // the same place in a Q8_0 cache
+		switch {
+		case s.kq != nil:
+			qv := &m.attnQ[worker]
+			qv.Quantize(q)
+			tensor.DotRowsQ8_0(s.kq[l][qoff:], kvd/32*34, qv, scores)
+		case s.kh != nil:
 			tensor.DotRowsF16(s.kh[l][off:], kvd, q, scores)
-		} else {
+		default:
 			tensor.DotRowsF32(s.k[l][off:], kvd, q, scores)
 		}
 		mx := float32(math.Inf(-1))
@@ -415,9 +442,12 @@ func (a *attnTask) Run(worker, lo, hi int) {
 		}
 		out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
 		clear(out)
-		if s.vh != nil {
+		switch {
+		case s.vq != nil:
+			tensor.WSumQ8_0(s.vq[l][qoff:], kvd/32*34, scores, out)
+		case s.vh != nil:
 			tensor.WSumF16(s.vh[l][off:], kvd, scores, out)
-		} else {
+		default:
 			tensor.WSumF32(s.v[l][off:], kvd, scores, out)
 		}
 	}

@@ -19,7 +19,7 @@ type LoadOptions struct {
 	Pool *tensor.Pool
 	// Threads sizes a new pool; 0 means one per core.
 	Threads int
-	// KVType is the KV cache's element type: F32 (the zero value) or F16.
+	// KVType is the KV cache's element type: F32 (the zero value), F16 or Q8_0.
 	KVType tensor.DType
 }
 
@@ -82,10 +82,18 @@ func (s checkpointSource) Tensor(name string) (Tensor, bool) {
 }
 
 // SetKVType sets the element type of the KV caches of sequences created
-// from now on: F32 or F16.
+// from now on: F32, F16 or Q8_0 (which needs a head size that is a
+// multiple of 32).
 func (m *Model) SetKVType(t tensor.DType) error {
-	if t != tensor.F32 && t != tensor.F16 {
-		return fmt.Errorf("model: KV cache type %s is not supported (use F32 or F16)", t)
+	switch t {
+	case tensor.F32, tensor.F16:
+	case tensor.Q8_0:
+		if hd := m.Config.HeadDim; hd%32 != 0 {
+			return fmt.Errorf("model: a Q8_0 KV cache needs a head size that is a multiple of 32, this model's is %d (use f16 or f32)", hd)
+		}
+		m.attnQ = make([]tensor.Q8Vec, m.pool.Threads())
+	default:
+		return fmt.Errorf("model: KV cache type %s is not supported (use F32, F16 or Q8_0)", t)
 	}
 	m.KVType = t
 	return nil

@@ -305,32 +305,41 @@ func forTiers(t *testing.T, f func(t *testing.T)) {
 	}
 }
 
-// TestGoldF16Cache runs the gold sequences token by token with a
-// half-precision KV cache: the logits stay within 2e-3 of transformers'
-// (the cache rounds keys and values to 11 significant bits).
-func TestGoldF16Cache(t *testing.T) {
-	for _, name := range goldModels {
-		t.Run(name, func(t *testing.T) {
-			m := loadGold(t, name)
-			if err := m.SetKVType(tensor.F16); err != nil {
-				t.Fatal(err)
-			}
-			ref := loadReference(t, name)
-			T := sortedKeys(ref.inputs)[0]
-			s, _ := m.NewSequence(0)
-			var got []float32
-			for _, id := range ref.inputs[T] {
-				lg, err := m.Eval(s, []int32{id}, false)
-				if err != nil {
+// TestGoldKVCache runs the gold sequences token by token with a
+// half-precision and a Q8_0 KV cache: the logits stay within a bound of
+// transformers' (F16 rounds keys and values to 11 significant bits; Q8_0
+// to 8 bits per block of 32, and quantizes each query to 8 bits too).
+func TestGoldKVCache(t *testing.T) {
+	for _, kv := range []struct {
+		typ   tensor.DType
+		bound float64
+	}{{tensor.F16, 2e-3}, {tensor.Q8_0, 2e-2}} {
+		for _, name := range goldModels {
+			t.Run(kv.typ.String()+"/"+name, func(t *testing.T) {
+				m := loadGold(t, name)
+				if err := m.SetKVType(kv.typ); err != nil {
+					if kv.typ == tensor.Q8_0 && m.Config.HeadDim%32 != 0 {
+						t.Skipf("head size %d: %v", m.Config.HeadDim, err)
+					}
 					t.Fatal(err)
 				}
-				got = append(got, lg...)
-			}
-			e := goldtest.RelErr(got, ref.logits[T])
-			t.Logf("%s: F16 cache relative error %.2g", name, e)
-			if e > 2e-3 {
-				t.Errorf("relative error %.3g > 2e-3", e)
-			}
-		})
+				ref := loadReference(t, name)
+				T := sortedKeys(ref.inputs)[0]
+				s, _ := m.NewSequence(0)
+				var got []float32
+				for _, id := range ref.inputs[T] {
+					lg, err := m.Eval(s, []int32{id}, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, lg...)
+				}
+				e := goldtest.RelErr(got, ref.logits[T])
+				t.Logf("%s: %s cache relative error %.2g", name, kv.typ, e)
+				if e > kv.bound {
+					t.Errorf("relative error %.3g > %.3g", e, kv.bound)
+				}
+			})
+		}
 	}
 }

@@ -357,3 +357,22 @@ func (m *Matrix) Repack() bool {
 	m.rowBytes = rb
 	return true
 }
+
+// Q8Vec is a vector quantized to 8 bits per block of 32 (llama.cpp's
+// Q8_0 activations), for dot products with Q8_0 data such as a Q8_0 KV
+// cache. The zero value is ready to use; Quantize reuses its buffers.
+type Q8Vec struct{ q kernels.Q8 }
+
+// Quantize sets v to x quantized (len(x) a multiple of 32).
+func (v *Q8Vec) Quantize(x []float32) { v.q.QuantizeFor(x, 0) }
+
+// DotRowsQ8_0 sets dst[j] = q·k_j for j < len(dst), where k_j is the Q8_0
+// row k[j·stride:] (stride in bytes) with as many blocks as q: one query's
+// attention scores against a Q8_0 key cache.
+func DotRowsQ8_0(k []byte, stride int, q *Q8Vec, dst []float32) {
+	kernels.DotRowsQ8_0(k, stride, &q.q, dst)
+}
+
+// WSumQ8_0 adds Σ_j p[j]·v_j into out, where v_j is the Q8_0 row
+// v[j·stride:] (stride in bytes) of len(out)/32 blocks.
+func WSumQ8_0(v []byte, stride int, p, out []float32) { kernels.WSumQ8_0(v, stride, p, out) }

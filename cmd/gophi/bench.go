@@ -47,7 +47,7 @@ Flags:
   -mmp LIST                 mmap modes, 0 and/or 1 (default 1)
       --mmap, --no-mmap     map the weights (default) or read them into memory
       --ctx N               KV cache size in tokens (default: largest -p + largest -n)
-  -ctk, --cache-type T    KV cache type: f16 (default, as llama-bench) or f32
+  -ctk, --cache-type T      KV cache type: f16 (default, as llama-bench), f32 or q8_0
       --warmup              one untimed run before each test (default true; --no-warmup)
   -o, --output FORMAT       md, json or jsonl (default md)
       --synthetic SHAPE     benchmark a model of this shape with random weights

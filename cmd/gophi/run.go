@@ -69,7 +69,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	// that evict cold file pages it avoids re-reading the file from disk.
 	fs.BoolVar(&f.noMmap, "no-mmap", true, "read the weights into memory (the default; faster decoding)")
 	fs.Var(invertedBool{&f.noMmap}, "mmap", "map the model file instead of reading it into memory (less resident memory while idle)")
-	fs.StringVar(&f.kvType, "kv-type", "f16", "KV cache type: f16 (half the memory) or f32 (exact)")
+	fs.StringVar(&f.kvType, "kv-type", "f16", "KV cache type: f16 (half the memory), q8_0 (a quarter, slightly less exact) or f32 (exact)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for the kernels (0 = one per core)")
 	fs.Var(&f.stop, "stop", "stop generating at this text (repeatable)")
 	return f
@@ -126,8 +126,8 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	}
 
 	kv, err := tensor.ParseDType(f.kvType)
-	if err != nil || (kv != tensor.F16 && kv != tensor.F32) {
-		return fmt.Errorf("--kv-type %q: use f16 or f32", f.kvType)
+	if err != nil || (kv != tensor.F16 && kv != tensor.F32 && kv != tensor.Q8_0) {
+		return fmt.Errorf("--kv-type %q: use f16, q8_0 or f32", f.kvType)
 	}
 	e, err := engine.Load(path, engine.Options{NoMmap: f.noMmap, Threads: f.threads, KVType: kv})
 	if err != nil {

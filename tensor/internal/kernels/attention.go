@@ -95,3 +95,48 @@ func ExpSub(x []float32, m float32) float32 {
 	}
 	return s
 }
+
+// DotRowsQ8_0 sets dst[j] = q · k_j for j < len(dst), where key j is the
+// Q8_0 row k[j·stride:] (stride in bytes) of len(q.D) blocks: the scores of
+// one query, quantized to 8 bits, against a Q8_0 KV cache (as llama.cpp
+// does with a q8_0 cache).
+func DotRowsQ8_0(k []byte, stride int, q *Q8, dst []float32) {
+	rows, nb := len(dst), len(q.D)
+	if rows == 0 {
+		return
+	}
+	_ = k[(rows-1)*stride+34*nb-1]
+	for j := range dst {
+		dst[j] = current.dotQ8_0(&k[j*stride], nb, unsafe.SliceData(q.Q), unsafe.SliceData(q.D))
+	}
+}
+
+// WSumQ8_0 adds Σ_j p[j]·v_j into out, where v_j is the Q8_0 row
+// v[j·stride:] (stride in bytes) of len(out)/32 blocks.
+func WSumQ8_0(v []byte, stride int, p, out []float32) {
+	rows, nb := len(p), len(out)/32
+	if rows == 0 {
+		return
+	}
+	_ = v[(rows-1)*stride+34*nb-1]
+	if current.wsumQ8_0 != nil && nb <= 8 {
+		current.wsumQ8_0(&v[0], stride, rows, &p[0], nb, &out[0])
+		return
+	}
+	wsumQ8_0Generic(v, stride, p, out)
+}
+
+func wsumQ8_0Generic(v []byte, stride int, p, out []float32) {
+	nb := len(out) / 32
+	for j, w := range p {
+		row := v[j*stride:]
+		for b := 0; b < nb; b++ {
+			blk := row[34*b : 34*b+34]
+			s := w * f16le(blk, 0)
+			o := out[32*b : 32*b+32]
+			for i := range o {
+				o[i] += s * float32(int8(blk[2+i]))
+			}
+		}
+	}
+}

@@ -52,6 +52,7 @@ type impl struct {
 	wsumF32    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
+	wsumQ8_0   func(v *byte, stride, rows int, p *float32, nb int, out *float32)
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)

@@ -54,6 +54,7 @@ func init() {
 			wsumF32:    wsumF32AVX512,
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
+			wsumQ8_0:   wsumQ8_0AVX512,
 			gemmQ8:     gemmQ8VNNI,
 			gemmQ8Min:  gemmQ8MinVNNI,
 			dotQ4_K:    dotQ4_KVNNI,

@@ -3153,6 +3153,52 @@ exp_done:
 	MOVSS         X1, ret+24(FP)
 	RET
 
+// func wsumQ8_0AVX512(v *byte, stride int, rows int, p *float32, nb int, out *float32)
+// Requires: AVX, AVX2, AVX512F
+TEXT ·wsumQ8_0AVX512(SB), NOSPLIT, $0-48
+	MOVQ out+40(FP), AX
+	MOVQ nb+32(FP), CX
+	MOVQ stride+8(FP), DX
+	MOVQ v+0(FP), BX
+
+wsumQ8_0AVX512_block:
+	CMPQ    CX, $0x01
+	JL      wsumQ8_0AVX512_end
+	MOVQ    BX, SI
+	MOVQ    p+24(FP), DI
+	MOVQ    rows+16(FP), R8
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+
+wsumQ8_0AVX512_row:
+	CMPQ         R8, $0x01
+	JL           wsumQ8_0AVX512_store
+	VPBROADCASTW (SI), Y2
+	VCVTPH2PS    Y2, Z2
+	VMULPS.BCST  (DI), Z2, Z2
+	VPMOVSXBD    2(SI), Z3
+	VCVTDQ2PS    Z3, Z3
+	VFMADD231PS  Z3, Z2, Z0
+	VPMOVSXBD    18(SI), Z3
+	VCVTDQ2PS    Z3, Z3
+	VFMADD231PS  Z3, Z2, Z1
+	ADDQ         $0x04, DI
+	ADDQ         DX, SI
+	DECQ         R8
+	JMP          wsumQ8_0AVX512_row
+
+wsumQ8_0AVX512_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    $0x80, AX
+	ADDQ    $0x22, BX
+	DECQ    CX
+	JMP     wsumQ8_0AVX512_block
+
+wsumQ8_0AVX512_end:
+	VZEROUPPER
+	RET
+
 // func cvtF16AVX512(dst *float32, src *uint16, n int)
 // Requires: AVX, AVX512F
 TEXT ·cvtF16AVX512(SB), NOSPLIT, $0-24

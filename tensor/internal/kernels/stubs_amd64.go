@@ -85,6 +85,9 @@ func wsumF16AVX512(v *byte, stride int, rows int, p *float32, n int, out *float3
 // expSubAVX512 replaces x[i] by exp(x[i]−m) and returns the sum (AVX-512F); n a multiple of 16.
 func expSubAVX512(x *float32, n int, m float32) float32
 
+// wsumQ8_0AVX512 adds Σ_j p[j]·v_j into out over rows Q8_0 value rows stride bytes apart (AVX-512F).
+func wsumQ8_0AVX512(v *byte, stride int, rows int, p *float32, nb int, out *float32)
+
 // cvtF16AVX512 converts n IEEE halves to float32, n a multiple of 16.
 func cvtF16AVX512(dst *float32, src *uint16, n int)
 

@@ -46,6 +46,7 @@ func main() {
 	wsumAVX512(false)
 	wsumAVX512(true)
 	expSubAVX512()
+	wsumQ8_0AVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
 	dequantQ8_0AVX512()

@@ -144,3 +144,56 @@ func dotLegacyVNNI(lt legacyType) {
 	VZEROUPPER()
 	RET()
 }
+
+// wsumQ8_0AVX512: out += Σ_j p[j]·v_j over rows Q8_0 value rows stride
+// bytes apart, nb blocks each; one block of 32 outputs (two ZMM
+// accumulators) at a time over every row: VPMOVSXBD widens the int8s, the
+// row's weight p[j]·d_j scales them in the FMA.
+func wsumQ8_0AVX512() {
+	name := "wsumQ8_0AVX512"
+	TEXT(name, NOSPLIT, "func(v *byte, stride int, rows int, p *float32, nb int, out *float32)")
+	Doc(name + " adds Σ_j p[j]·v_j into out over rows Q8_0 value rows stride bytes apart (AVX-512F).")
+	out := Load(Param("out"), GP64())
+	nb := Load(Param("nb"), GP64())
+	stride := Load(Param("stride"), GP64())
+	vb := Load(Param("v"), GP64())
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("block"))
+	CMPQ(nb, U8(1))
+	JL(LabelRef(lbl("end")))
+	vp := GP64()
+	MOVQ(vb, vp)
+	pp := Load(Param("p"), GP64())
+	rows := Load(Param("rows"), GP64())
+	a0, a1 := ZMM(), ZMM()
+	VMOVUPS(Mem{Base: out}, a0)
+	VMOVUPS(Mem{Base: out, Disp: 64}, a1)
+	Label(lbl("row"))
+	CMPQ(rows, U8(1))
+	JL(LabelRef(lbl("store")))
+	dh := YMM()
+	VPBROADCASTW(Mem{Base: vp}, dh)
+	s := ZMM()
+	VCVTPH2PS(dh, s)
+	VMULPS_BCST(Mem{Base: pp}, s, s)
+	for h, a := range []VecVirtual{a0, a1} {
+		z := ZMM()
+		VPMOVSXBD(Mem{Base: vp, Disp: 2 + 16*h}, z)
+		VCVTDQ2PS(z, z)
+		VFMADD231PS(z, s, a)
+	}
+	ADDQ(U8(4), pp)
+	ADDQ(stride, vp)
+	DECQ(rows)
+	JMP(LabelRef(lbl("row")))
+	Label(lbl("store"))
+	VMOVUPS(a0, Mem{Base: out})
+	VMOVUPS(a1, Mem{Base: out, Disp: 64})
+	ADDQ(U8(128), out)
+	ADDQ(U8(34), vb)
+	DECQ(nb)
+	JMP(LabelRef(lbl("block")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}

@@ -1,0 +1,122 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestAttentionKernels checks the score and weighted-sum kernels for
+// float32, half and Q8_0 caches against float64 sums of the same (decoded)
+// values, on every tier, for head sizes with and without vector tails.
+func TestAttentionKernels(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 21))
+	forTiers(t, func(t *testing.T) {
+		for _, hd := range []int{32, 64, 96, 128, 256, 40} {
+			for _, rows := range []int{1, 3, 17, 100} {
+				stride := hd + 32 // elements between cached rows (a KV row holds several heads)
+				kf := randF32(r, rows*stride)
+				q := randF32(r, hd)
+				p := randF32(r, rows)
+				// Half copies, and the float32 values they decode to.
+				kh := make([]uint16, len(kf))
+				kd := make([]float32, len(kf))
+				for i, v := range kf {
+					kh[i] = halfBits(v)
+					kd[i] = f16(kh[i])
+				}
+				dot := func(k []float32, j int) float64 {
+					var s float64
+					for d := 0; d < hd; d++ {
+						s += float64(q[d]) * float64(k[j*stride+d])
+					}
+					return s
+				}
+				got := make([]float32, rows)
+				DotRowsF32(kf, stride, q, got)
+				for j := range got {
+					if want := dot(kf, j); math.Abs(float64(got[j])-want) > 1e-4*float64(hd) {
+						t.Fatalf("DotRowsF32 hd=%d rows=%d [%d] = %g, want %g", hd, rows, j, got[j], want)
+					}
+				}
+				DotRowsF16(kh, stride, q, got)
+				for j := range got {
+					if want := dot(kd, j); math.Abs(float64(got[j])-want) > 1e-4*float64(hd) {
+						t.Fatalf("DotRowsF16 hd=%d rows=%d [%d] = %g, want %g", hd, rows, j, got[j], want)
+					}
+				}
+				wsum := func(v []float32) []float64 {
+					out := make([]float64, hd)
+					for j := 0; j < rows; j++ {
+						for d := range out {
+							out[d] += float64(p[j]) * float64(v[j*stride+d])
+						}
+					}
+					return out
+				}
+				check := func(name string, out []float32, want []float64) {
+					t.Helper()
+					for d := range out {
+						if math.Abs(float64(out[d])-want[d]) > 1e-4*float64(rows)+1e-5 {
+							t.Fatalf("%s hd=%d rows=%d [%d] = %g, want %g", name, hd, rows, d, out[d], want[d])
+						}
+					}
+				}
+				out := make([]float32, hd)
+				WSumF32(kf, stride, p, out)
+				check("WSumF32", out, wsum(kf))
+				clear(out)
+				WSumF16(kh, stride, p, out)
+				check("WSumF16", out, wsum(kd))
+				if hd%32 != 0 {
+					continue
+				}
+				// Q8_0 rows: stride/32 blocks of 34 bytes per cached row.
+				sb := stride / 32 * 34
+				kq := make([]byte, rows*sb)
+				kqd := make([]float32, rows*stride)
+				for j := 0; j < rows; j++ {
+					for b := 0; b < stride/32; b++ {
+						x := kf[j*stride+32*b : j*stride+32*b+32]
+						var amax float32
+						for _, v := range x {
+							amax = max(amax, float32(math.Abs(float64(v))))
+						}
+						dh := halfBits(amax / 127)
+						d := f16(dh)
+						blk := kq[j*sb+34*b:]
+						binary.LittleEndian.PutUint16(blk, dh)
+						for i, v := range x {
+							qv := int8(0)
+							if d != 0 {
+								qv = int8(math.Round(float64(v / d)))
+							}
+							blk[2+i] = byte(qv)
+							kqd[j*stride+32*b+i] = d * float32(qv)
+						}
+					}
+				}
+				var qq Q8
+				qq.QuantizeFor(q, 0)
+				qd := make([]float32, hd) // the query as the kernel sees it
+				for i := range qd {
+					qd[i] = float32(qq.Q[i]) * qq.D[i/32]
+				}
+				DotRowsQ8_0(kq, sb, &qq, got)
+				for j := range got {
+					var want float64
+					for d := 0; d < hd; d++ {
+						want += float64(qd[d]) * float64(kqd[j*stride+d])
+					}
+					if math.Abs(float64(got[j])-want) > 1e-4*float64(hd) {
+						t.Fatalf("DotRowsQ8_0 hd=%d rows=%d [%d] = %g, want %g", hd, rows, j, got[j], want)
+					}
+				}
+				clear(out)
+				WSumQ8_0(kq, sb, p, out)
+				check("WSumQ8_0", out, wsum(kqd))
+			}
+		}
+	})
+}
