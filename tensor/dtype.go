@@ -49,6 +49,11 @@ const (
 	// 16-row VNNI decode kernel (same size; rows are not contiguous, so use
 	// Matrix.RowF32, never Matrix.Row). Also never in files.
 	Q4_0X DType = 201
+
+	// Q4_KX is Q4_K with rows interleaved 16 at a time in memory (see
+	// kernels.RepackQ4_KX16), for the 16-row VNNI decode kernel. Same size,
+	// rows not contiguous, never in files.
+	Q4_KX DType = 202
 )
 
 type typeInfo struct {
@@ -82,6 +87,7 @@ var types = [...]typeInfo{
 
 	Q4_0R: {"Q4_0R", 64, 36},
 	Q4_0X: {"Q4_0X", 32, 18},
+	Q4_KX: {"Q4_KX", 256, 144},
 }
 
 func (d DType) info() (typeInfo, bool) {

@@ -20,7 +20,7 @@ func usesGemmQ8(t DType) bool {
 
 // gemmMins reports whether type t's int8 GEMM panels carry per-row mins
 // (kernels.GemmQ8Min): y = d·q − min per block.
-func gemmMins(t DType) bool { return t == Q4_K || t == Q5_K || t == Q4_1 || t == Q5_1 }
+func gemmMins(t DType) bool { return t == Q4_K || t == Q4_KX || t == Q5_K || t == Q4_1 || t == Q5_1 }
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
 // whole tiles of zero tokens), scales and offset terms block-major.
@@ -55,7 +55,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	switch t {
 	case Q8_0:
 		off = 128
-	case Q4_K, Q5_K, Q4_1, Q5_1:
+	case Q4_K, Q4_KX, Q5_K, Q4_1, Q5_1:
 		off = 0 // their offsets are the per-row mins, applied through s
 	case Q5_0:
 		off = 16
@@ -174,6 +174,20 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 			}
 			continue
 		}
+		if w.Type == Q4_KX {
+			// Group of 16 rows; rebuild each needed block of the row.
+			grp := w.Data[((r0+r)/16)*16*w.rowBytes:]
+			rr := (r0 + r) % 16
+			var blk [144]byte
+			for b := 0; b < nb; b++ {
+				sb, j := (b0+b)/8, (b0+b)%8
+				if b == 0 || j == 0 {
+					kernels.Q4_KX16Block(grp[16*144*sb:], rr, &blk)
+				}
+				packQ4_KBlock(panel[b*bb:], r, blk[:], j)
+			}
+			continue
+		}
 		row := w.Row(r0 + r)
 		switch w.Type {
 		case Q4_0:
@@ -235,20 +249,8 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 208)*sc))
 			}
 		case Q4_K:
-			// Block b is sub-block b%8 of super-block b/8: nibbles of
-			// 32-byte chunk (b%8)/2, low or high, scale d·sc and min dmin·mn.
 			for b := 0; b < nb; b++ {
-				sb, j := (b0+b)/8, (b0+b)%8
-				blk := row[144*sb:]
-				sc, mn := kernels.ScaleMinK4(j, blk[4:16])
-				qs := blk[16+32*(j/2):]
-				out := panel[b*bb:]
-				shift := uint(4 * (j % 2))
-				for s := 0; s < 8; s++ {
-					le.PutUint32(out[s*128+4*r:], le.Uint32(qs[4*s:])>>shift&0x0f0f0f0f)
-				}
-				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)*float32(sc)))
-				le.PutUint32(out[1152+4*r:], math.Float32bits(f16At(blk, 2)*float32(mn)))
+				packQ4_KBlock(panel[b*bb:], r, row[144*((b0+b)/8):], (b0+b)%8)
 			}
 		case Q4_1, Q5_0, Q5_1:
 			// y = d·q + m (Q4_1, Q5_1) or d·(q − 16) (Q5_0, through the
@@ -298,6 +300,21 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 			panic("tensor: packQ8Panel: unsupported type " + w.Type.String())
 		}
 	}
+}
+
+// packQ4_KBlock writes sub-block j of the Q4_K block blk as row r of the
+// panel block out: the nibbles of 32-byte chunk j/2, low or high, with
+// scale d·sc and min dmin·mn.
+func packQ4_KBlock(out []byte, r int, blk []byte, j int) {
+	le := binary.LittleEndian
+	sc, mn := kernels.ScaleMinK4(j, blk[4:16])
+	qs := blk[16+32*(j/2):]
+	shift := uint(4 * (j % 2))
+	for s := 0; s < 8; s++ {
+		le.PutUint32(out[s*128+4*r:], le.Uint32(qs[4*s:])>>shift&0x0f0f0f0f)
+	}
+	le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)*float32(sc)))
+	le.PutUint32(out[1152+4*r:], math.Float32bits(f16At(blk, 2)*float32(mn)))
 }
 
 // fifthBits[x] has 0x10 in byte i where bit i of x is set: four fifth

@@ -350,31 +350,40 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 // matrix is repacked for this CPU's kernels, decoding and in batches.
 func TestRepack(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
-	rows, cols := 64, 256
-	wf := randVec(r, rows*cols, 0.5)
-	rb, _ := Q4_0.RowBytes(cols)
-	data := make([]byte, rb*rows)
-	for i := 0; i < rows; i++ {
-		QuantizeRow(Q4_0, wf[i*cols:(i+1)*cols], data[i*rb:(i+1)*rb])
-	}
-	m, _ := NewMatrix(Q4_0, rows, cols, append([]byte(nil), data...))
-	p := NewPool(2)
-	defer p.Close()
-	for _, n := range []int{1, 3, 7} {
-		x := randVec(r, n*cols, 1)
-		want := make([]float32, n*rows)
-		plain, _ := NewMatrix(Q4_0, rows, cols, data)
-		p.MatMul(want, plain, x, n)
-		if m.Type == Q4_0 && !m.Repack() {
-			t.Skip("no repacked layout on this CPU")
+	for _, typ := range []DType{Q4_0, Q4_K} {
+		rows, cols := 64, 512
+		wf := randVec(r, rows*cols, 0.5)
+		rb, _ := typ.RowBytes(cols)
+		data := make([]byte, rb*rows)
+		for i := 0; i < rows; i++ {
+			QuantizeRow(typ, wf[i*cols:(i+1)*cols], data[i*rb:(i+1)*rb])
 		}
-		got := make([]float32, n*rows)
-		p.MatMul(got, m, x, n)
-		for i := range got {
-			if math.Abs(float64(got[i]-want[i])) > 1e-4*float64(cols) {
-				t.Fatalf("%s n=%d [%d]: %g, want %g", m.Type, n, i, got[i], want[i])
+		m, _ := NewMatrix(typ, rows, cols, append([]byte(nil), data...))
+		if !m.Repack() {
+			t.Logf("%s: no repacked layout on this CPU", typ)
+			continue
+		}
+		plain, _ := NewMatrix(typ, rows, cols, data)
+		p := NewPool(2)
+		for _, tier := range KernelTiers() {
+			if err := UseKernelTier(tier); err != nil {
+				t.Fatal(err)
+			}
+			for _, n := range []int{1, 3, 7, 24} {
+				x := randVec(r, n*cols, 1)
+				want := make([]float32, n*rows)
+				p.MatMul(want, plain, x, n)
+				got := make([]float32, n*rows)
+				p.MatMul(got, m, x, n)
+				for i := range got {
+					if math.Abs(float64(got[i]-want[i])) > 1e-4*float64(cols) {
+						t.Fatalf("%s %s n=%d [%d]: %g, want %g", tier, m.Type, n, i, got[i], want[i])
+					}
+				}
 			}
 		}
+		UseKernelTier(KernelTiers()[0])
+		p.Close()
 		row := make([]float32, cols)
 		ref := make([]float32, cols)
 		for i := 0; i < rows; i++ {
@@ -385,6 +394,36 @@ func TestRepack(t *testing.T) {
 					t.Fatalf("%s RowF32(%d)[%d] = %g, want %g", m.Type, i, k, row[k], ref[k])
 				}
 			}
+		}
+	}
+}
+
+// BenchmarkDecodeLayouts compares decoding (n = 1) through a matrix larger
+// than the caches (Phi-3-mini's output layer, 32064×3072) in the file's
+// layout and repacked for this CPU, in GB/s of weights:
+//
+//	go test -run X -bench DecodeLayouts ./tensor
+func BenchmarkDecodeLayouts(b *testing.B) {
+	const rows, cols = 32064, 3072
+	r := rand.New(rand.NewPCG(8, 8))
+	p := NewPool(0)
+	defer p.Close()
+	x := randVec(r, cols, 1)
+	dst := make([]float32, rows)
+	for _, typ := range []DType{Q4_0, Q4_K} {
+		rb, _ := typ.RowBytes(cols)
+		data := make([]byte, rb*rows)
+		RandomRow(typ, r, data, 0.02)
+		plain, _ := NewMatrix(typ, rows, cols, data)
+		packed, _ := NewMatrix(typ, rows, cols, append([]byte(nil), data...))
+		packed.Repack()
+		for _, m := range []*Matrix{plain, packed} {
+			b.Run(m.Type.String(), func(b *testing.B) {
+				b.SetBytes(int64(len(data)))
+				for i := 0; i < b.N; i++ {
+					p.MatMul(dst, m, x, 1)
+				}
+			})
 		}
 	}
 }

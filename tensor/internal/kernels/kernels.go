@@ -57,6 +57,7 @@ type impl struct {
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 	dotQ5_K    rowsKernel
+	dotQ4_KX16 func(w *byte, groups, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ4_1    rowsKernel
 	dotQ5_0    rowsKernel
 	dotQ5_1    rowsKernel

@@ -2306,6 +2306,385 @@ q5k_end:
 	VZEROUPPER
 	RET
 
+// func dotQ4_KX16VNNI(w *byte, groups int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VNNI, MMX+
+TEXT ·dotQ4_KX16VNNI(SB), $0-56
+	MOVQ         w+0(FP), AX
+	MOVQ         groups+8(FP), CX
+	MOVQ         dst+48(FP), DX
+	MOVL         $0x0f0f0f0f, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x3f3f3f3f, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x30303030, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x000000ff, BX
+	VPBROADCASTD BX, Z3
+
+dotQ4_KX16VNNI_group:
+	CMPQ   CX, $0x01
+	JL     dotQ4_KX16VNNI_end
+	MOVQ   nb+16(FP), BX
+	MOVQ   xq+24(FP), SI
+	MOVQ   xd+32(FP), DI
+	MOVQ   xs+40(FP), R8
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+
+dotQ4_KX16VNNI_block:
+	CMPQ             BX, $0x01
+	JL               dotQ4_KX16VNNI_done
+	VPXORD           Z6, Z6, Z6
+	VPXORD           Z7, Z7, Z7
+	VPXORD           Z8, Z8, Z8
+	VPXORD           Z9, Z9, Z9
+	VPXORD           Z10, Z10, Z10
+	VPXORD           Z11, Z11, Z11
+	VPXORD           Z12, Z12, Z12
+	VPXORD           Z13, Z13, Z13
+	PREFETCHT0       1280(AX)
+	VMOVDQU32        256(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    (SI), Z5, Z6
+	VPDPBUSD.BCST    32(SI), Z14, Z7
+	PREFETCHT0       1344(AX)
+	VMOVDQU32        320(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    64(SI), Z5, Z8
+	VPDPBUSD.BCST    96(SI), Z14, Z9
+	PREFETCHT0       1408(AX)
+	VMOVDQU32        384(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    128(SI), Z5, Z10
+	VPDPBUSD.BCST    160(SI), Z14, Z11
+	PREFETCHT0       1472(AX)
+	VMOVDQU32        448(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    192(SI), Z5, Z12
+	VPDPBUSD.BCST    224(SI), Z14, Z13
+	PREFETCHT0       1536(AX)
+	VMOVDQU32        512(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    4(SI), Z5, Z6
+	VPDPBUSD.BCST    36(SI), Z14, Z7
+	PREFETCHT0       1600(AX)
+	VMOVDQU32        576(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    68(SI), Z5, Z8
+	VPDPBUSD.BCST    100(SI), Z14, Z9
+	PREFETCHT0       1664(AX)
+	VMOVDQU32        640(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    132(SI), Z5, Z10
+	VPDPBUSD.BCST    164(SI), Z14, Z11
+	PREFETCHT0       1728(AX)
+	VMOVDQU32        704(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    196(SI), Z5, Z12
+	VPDPBUSD.BCST    228(SI), Z14, Z13
+	PREFETCHT0       1792(AX)
+	VMOVDQU32        768(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    8(SI), Z5, Z6
+	VPDPBUSD.BCST    40(SI), Z14, Z7
+	PREFETCHT0       1856(AX)
+	VMOVDQU32        832(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    72(SI), Z5, Z8
+	VPDPBUSD.BCST    104(SI), Z14, Z9
+	PREFETCHT0       1920(AX)
+	VMOVDQU32        896(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    136(SI), Z5, Z10
+	VPDPBUSD.BCST    168(SI), Z14, Z11
+	PREFETCHT0       1984(AX)
+	VMOVDQU32        960(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    200(SI), Z5, Z12
+	VPDPBUSD.BCST    232(SI), Z14, Z13
+	PREFETCHT0       2048(AX)
+	VMOVDQU32        1024(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    12(SI), Z5, Z6
+	VPDPBUSD.BCST    44(SI), Z14, Z7
+	PREFETCHT0       2112(AX)
+	VMOVDQU32        1088(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    76(SI), Z5, Z8
+	VPDPBUSD.BCST    108(SI), Z14, Z9
+	PREFETCHT0       2176(AX)
+	VMOVDQU32        1152(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    140(SI), Z5, Z10
+	VPDPBUSD.BCST    172(SI), Z14, Z11
+	PREFETCHT0       2240(AX)
+	VMOVDQU32        1216(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    204(SI), Z5, Z12
+	VPDPBUSD.BCST    236(SI), Z14, Z13
+	PREFETCHT0       2304(AX)
+	VMOVDQU32        1280(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    16(SI), Z5, Z6
+	VPDPBUSD.BCST    48(SI), Z14, Z7
+	PREFETCHT0       2368(AX)
+	VMOVDQU32        1344(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    80(SI), Z5, Z8
+	VPDPBUSD.BCST    112(SI), Z14, Z9
+	PREFETCHT0       2432(AX)
+	VMOVDQU32        1408(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    144(SI), Z5, Z10
+	VPDPBUSD.BCST    176(SI), Z14, Z11
+	PREFETCHT0       2496(AX)
+	VMOVDQU32        1472(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    208(SI), Z5, Z12
+	VPDPBUSD.BCST    240(SI), Z14, Z13
+	PREFETCHT0       2560(AX)
+	VMOVDQU32        1536(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    20(SI), Z5, Z6
+	VPDPBUSD.BCST    52(SI), Z14, Z7
+	PREFETCHT0       2624(AX)
+	VMOVDQU32        1600(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    84(SI), Z5, Z8
+	VPDPBUSD.BCST    116(SI), Z14, Z9
+	PREFETCHT0       2688(AX)
+	VMOVDQU32        1664(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    148(SI), Z5, Z10
+	VPDPBUSD.BCST    180(SI), Z14, Z11
+	PREFETCHT0       2752(AX)
+	VMOVDQU32        1728(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    212(SI), Z5, Z12
+	VPDPBUSD.BCST    244(SI), Z14, Z13
+	PREFETCHT0       2816(AX)
+	VMOVDQU32        1792(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    24(SI), Z5, Z6
+	VPDPBUSD.BCST    56(SI), Z14, Z7
+	PREFETCHT0       2880(AX)
+	VMOVDQU32        1856(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    88(SI), Z5, Z8
+	VPDPBUSD.BCST    120(SI), Z14, Z9
+	PREFETCHT0       2944(AX)
+	VMOVDQU32        1920(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    152(SI), Z5, Z10
+	VPDPBUSD.BCST    184(SI), Z14, Z11
+	PREFETCHT0       3008(AX)
+	VMOVDQU32        1984(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    216(SI), Z5, Z12
+	VPDPBUSD.BCST    248(SI), Z14, Z13
+	PREFETCHT0       3072(AX)
+	VMOVDQU32        2048(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    28(SI), Z5, Z6
+	VPDPBUSD.BCST    60(SI), Z14, Z7
+	PREFETCHT0       3136(AX)
+	VMOVDQU32        2112(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    92(SI), Z5, Z8
+	VPDPBUSD.BCST    124(SI), Z14, Z9
+	PREFETCHT0       3200(AX)
+	VMOVDQU32        2176(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    156(SI), Z5, Z10
+	VPDPBUSD.BCST    188(SI), Z14, Z11
+	PREFETCHT0       3264(AX)
+	VMOVDQU32        2240(AX), Z5
+	VPSRLW           $0x04, Z5, Z14
+	VPANDD           Z0, Z5, Z5
+	VPANDD           Z0, Z14, Z14
+	VPDPBUSD.BCST    220(SI), Z5, Z12
+	VPDPBUSD.BCST    252(SI), Z14, Z13
+	VMOVDQU32        64(AX), Z5
+	VMOVDQU32        128(AX), Z14
+	VMOVDQU32        192(AX), Z15
+	VPANDD           Z1, Z5, Z16
+	VPANDD           Z1, Z14, Z17
+	VPSRLD           $0x02, Z5, Z18
+	VPANDD           Z2, Z18, Z18
+	VPANDD           Z0, Z15, Z5
+	VPORD            Z18, Z5, Z5
+	VPSRLD           $0x02, Z14, Z18
+	VPANDD           Z2, Z18, Z18
+	VPSRLD           $0x04, Z15, Z14
+	VPANDD           Z0, Z14, Z14
+	VPORD            Z18, Z14, Z14
+	VCVTPH2PS        (AX), Z15
+	VCVTPH2PS        32(AX), Z18
+	VXORPS           Z19, Z19, Z19
+	VPANDD           Z3, Z16, Z20
+	VPANDD           Z3, Z17, Z21
+	VCVTDQ2PS        Z20, Z20
+	VMULPS           Z15, Z20, Z20
+	VMULPS.BCST      (DI), Z20, Z20
+	VCVTDQ2PS        Z6, Z6
+	VFMADD231PS      Z6, Z20, Z4
+	VCVTDQ2PS        Z21, Z21
+	VFMADD231PS.BCST (R8), Z21, Z19
+	VPSRLD           $0x08, Z16, Z20
+	VPANDD           Z3, Z20, Z20
+	VPSRLD           $0x08, Z17, Z21
+	VPANDD           Z3, Z21, Z21
+	VCVTDQ2PS        Z20, Z20
+	VMULPS           Z15, Z20, Z20
+	VMULPS.BCST      4(DI), Z20, Z20
+	VCVTDQ2PS        Z7, Z7
+	VFMADD231PS      Z7, Z20, Z4
+	VCVTDQ2PS        Z21, Z21
+	VFMADD231PS.BCST 4(R8), Z21, Z19
+	VPSRLD           $0x10, Z16, Z20
+	VPANDD           Z3, Z20, Z20
+	VPSRLD           $0x10, Z17, Z21
+	VPANDD           Z3, Z21, Z21
+	VCVTDQ2PS        Z20, Z20
+	VMULPS           Z15, Z20, Z20
+	VMULPS.BCST      8(DI), Z20, Z20
+	VCVTDQ2PS        Z8, Z8
+	VFMADD231PS      Z8, Z20, Z4
+	VCVTDQ2PS        Z21, Z21
+	VFMADD231PS.BCST 8(R8), Z21, Z19
+	VPSRLD           $0x18, Z16, Z16
+	VPANDD           Z3, Z16, Z16
+	VPSRLD           $0x18, Z17, Z17
+	VPANDD           Z3, Z17, Z17
+	VCVTDQ2PS        Z16, Z16
+	VMULPS           Z15, Z16, Z16
+	VMULPS.BCST      12(DI), Z16, Z16
+	VCVTDQ2PS        Z9, Z9
+	VFMADD231PS      Z9, Z16, Z4
+	VCVTDQ2PS        Z17, Z17
+	VFMADD231PS.BCST 12(R8), Z17, Z19
+	VPANDD           Z3, Z5, Z16
+	VPANDD           Z3, Z14, Z17
+	VCVTDQ2PS        Z16, Z16
+	VMULPS           Z15, Z16, Z16
+	VMULPS.BCST      16(DI), Z16, Z16
+	VCVTDQ2PS        Z10, Z10
+	VFMADD231PS      Z10, Z16, Z4
+	VCVTDQ2PS        Z17, Z17
+	VFMADD231PS.BCST 16(R8), Z17, Z19
+	VPSRLD           $0x08, Z5, Z16
+	VPANDD           Z3, Z16, Z16
+	VPSRLD           $0x08, Z14, Z17
+	VPANDD           Z3, Z17, Z17
+	VCVTDQ2PS        Z16, Z16
+	VMULPS           Z15, Z16, Z16
+	VMULPS.BCST      20(DI), Z16, Z16
+	VCVTDQ2PS        Z11, Z11
+	VFMADD231PS      Z11, Z16, Z4
+	VCVTDQ2PS        Z17, Z17
+	VFMADD231PS.BCST 20(R8), Z17, Z19
+	VPSRLD           $0x10, Z5, Z16
+	VPANDD           Z3, Z16, Z16
+	VPSRLD           $0x10, Z14, Z17
+	VPANDD           Z3, Z17, Z17
+	VCVTDQ2PS        Z16, Z16
+	VMULPS           Z15, Z16, Z16
+	VMULPS.BCST      24(DI), Z16, Z16
+	VCVTDQ2PS        Z12, Z12
+	VFMADD231PS      Z12, Z16, Z4
+	VCVTDQ2PS        Z17, Z17
+	VFMADD231PS.BCST 24(R8), Z17, Z19
+	VPSRLD           $0x18, Z5, Z5
+	VPANDD           Z3, Z5, Z5
+	VPSRLD           $0x18, Z14, Z14
+	VPANDD           Z3, Z14, Z14
+	VCVTDQ2PS        Z5, Z5
+	VMULPS           Z15, Z5, Z5
+	VMULPS.BCST      28(DI), Z5, Z5
+	VCVTDQ2PS        Z13, Z13
+	VFMADD231PS      Z13, Z5, Z4
+	VCVTDQ2PS        Z14, Z14
+	VFMADD231PS.BCST 28(R8), Z14, Z19
+	VFNMADD231PS     Z19, Z18, Z4
+	ADDQ             $0x00000900, AX
+	ADDQ             $0x00000100, SI
+	ADDQ             $0x20, DI
+	ADDQ             $0x20, R8
+	DECQ             BX
+	JMP              dotQ4_KX16VNNI_block
+
+dotQ4_KX16VNNI_done:
+	VMOVUPS Z4, (DX)
+	ADDQ    $0x40, DX
+	DECQ    CX
+	JMP     dotQ4_KX16VNNI_group
+
+dotQ4_KX16VNNI_end:
+	VZEROUPPER
+	RET
+
 // func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·dotQ6_KVNNI(SB), $0-64

@@ -633,3 +633,57 @@ func PackQ8Block(panel []byte, b int, q []uint8, scale []float32) {
 		putF32(blk[1024+4*r:], scale[r])
 	}
 }
+
+// BenchmarkRowsKernels measures the multi-row int8 decode kernels of the
+// K and 5-bit types on one thread in GB/s of weights: rows of one
+// Phi-3-mini width (3072), 256 rows (L2-resident) with SMALL=1, else 16384
+// (from memory).
+//
+//	go test -run X -bench RowsKernels ./tensor/internal/kernels
+func BenchmarkRowsKernels(b *testing.B) {
+	r := rand.New(rand.NewPCG(23, 23))
+	const cols = 3072
+	rows := 16384
+	if os.Getenv("SMALL") != "" {
+		rows = 256
+	}
+	var q Q8
+	q.Quantize(randF32(r, cols))
+	dst := make([]float32, rows)
+	for _, k := range []struct {
+		name       string
+		blockBytes int
+		blockElems int
+		f          func(w []byte, stride, rows int, a *Q8, dst []float32)
+	}{
+		{"Q4_K", 144, 256, DotQ4_KRows}, {"Q5_K", 176, 256, DotQ5_KRows}, {"Q6_K", 210, 256, DotQ6_KRows},
+		{"Q4_1", 20, 32, DotQ4_1Rows}, {"Q5_0", 22, 32, DotQ5_0Rows}, {"Q5_1", 24, 32, DotQ5_1Rows},
+	} {
+		stride := cols / k.blockElems * k.blockBytes
+		w := make([]byte, rows*stride)
+		for i := range w {
+			w[i] = byte(r.IntN(256))
+		}
+		for i := 0; i < len(w); i += k.blockBytes {
+			binary.LittleEndian.PutUint16(w[i:], halfBits(0.01)) // finite scales
+			binary.LittleEndian.PutUint16(w[i+k.blockBytes-2:], halfBits(0.01))
+		}
+		b.Run(k.name, func(b *testing.B) {
+			b.SetBytes(int64(len(w)))
+			for i := 0; i < b.N; i++ {
+				k.f(w, stride, rows, &q, dst)
+			}
+		})
+		if k.name == "Q4_K" && CanRepackQ4_KX16() {
+			for g := 0; g < rows/16; g++ {
+				RepackQ4_KX16(w[g*16*stride:(g+1)*16*stride], cols/256)
+			}
+			b.Run("Q4_KX16", func(b *testing.B) {
+				b.SetBytes(int64(len(w)))
+				for i := 0; i < b.N; i++ {
+					DotQ4_KX16(w, rows/16, &q, dst)
+				}
+			})
+		}
+	}
+}

@@ -37,6 +37,7 @@ func main() {
 	gemmQ8VNNI(true)
 	dotQ4_KVNNI()
 	dotQ5_KVNNI()
+	dotQ4_KX16VNNI()
 	dotQ6_KVNNI()
 	for _, lt := range legacyTypes {
 		dotLegacyVNNI(lt)

@@ -1,0 +1,98 @@
+package kernels
+
+import "unsafe"
+
+// Q4_KX16: Q4_K rows interleaved 16 at a time, so the decode kernel's
+// vector lanes are rows (see dotQ4_KX16VNNI in _asm). Same size as the 16
+// rows it replaces: per super-block, 2304 bytes =
+//
+//	[0:32)     d of the 16 rows (f16)
+//	[32:64)    dmin of the 16 rows (f16)
+//	[64:128)   A: bytes 0-3 of each row's 12 packed scale bytes
+//	[128:192)  B: bytes 4-7
+//	[192:256)  C: bytes 8-11
+//	[256:2304) for step s = 0..7, chunk c = 0..3: bytes 32c+4s..+3 of each
+//	           row's 128 nibble bytes (16 rows × 4 bytes)
+
+// q4kxBlock is the size of one interleaved super-block of 16 rows.
+const q4kxBlock = 16 * 144
+
+// CanRepackQ4_KX16 reports whether the current tier has the 16-row Q4_K
+// kernel.
+func CanRepackQ4_KX16() bool { return current.dotQ4_KX16 != nil }
+
+// RepackQ4_KX16 rearranges 16 consecutive Q4_K rows of nb super-blocks
+// each (16·144·nb bytes) in place into the Q4_KX16 layout.
+func RepackQ4_KX16(group []byte, nb int) {
+	tmp := make([]byte, q4kxBlock*nb)
+	copy(tmp, group)
+	for b := 0; b < nb; b++ {
+		out := group[q4kxBlock*b : q4kxBlock*(b+1)]
+		for r := 0; r < 16; r++ {
+			blk := tmp[r*144*nb+144*b:]
+			copy(out[2*r:2*r+2], blk[0:2])
+			copy(out[32+2*r:32+2*r+2], blk[2:4])
+			copy(out[64+4*r:64+4*r+4], blk[4:8])
+			copy(out[128+4*r:128+4*r+4], blk[8:12])
+			copy(out[192+4*r:192+4*r+4], blk[12:16])
+			for c := 0; c < 4; c++ {
+				for s := 0; s < 8; s++ {
+					o := 256 + 64*(4*s+c) + 4*r
+					copy(out[o:o+4], blk[16+32*c+4*s:16+32*c+4*s+4])
+				}
+			}
+		}
+	}
+}
+
+// Q4_KX16Block rebuilds the original 144-byte Q4_K block of row r (0..15)
+// from one interleaved super-block of a group.
+func Q4_KX16Block(blk []byte, r int, out *[144]byte) {
+	copy(out[0:2], blk[2*r:])
+	copy(out[2:4], blk[32+2*r:])
+	copy(out[4:8], blk[64+4*r:])
+	copy(out[8:12], blk[128+4*r:])
+	copy(out[12:16], blk[192+4*r:])
+	for c := 0; c < 4; c++ {
+		for s := 0; s < 8; s++ {
+			o := 256 + 64*(4*s+c) + 4*r
+			copy(out[16+32*c+4*s:16+32*c+4*s+4], blk[o:o+4])
+		}
+	}
+}
+
+// DequantQ4_KX16Row dequantizes row r (0..15) of a 16-row group.
+func DequantQ4_KX16Row(group []byte, r int, dst []float32) {
+	var blk [144]byte
+	for b := 0; b < len(dst)/256; b++ {
+		Q4_KX16Block(group[q4kxBlock*b:], r, &blk)
+		DequantQ4_K(dst[256*b:256*b+256], blk[:])
+	}
+}
+
+// DotQ4_KX16 computes dst[16·i + r] for groups consecutive 16-row groups
+// of w against activations a.
+func DotQ4_KX16(w []byte, groups int, a *Q8, dst []float32) {
+	nb := len(a.D) / 8
+	if groups <= 0 {
+		return
+	}
+	_ = w[groups*q4kxBlock*nb-1]
+	_ = dst[16*groups-1]
+	if current.dotQ4_KX16 == nil {
+		var blk [144]byte
+		row := make([]byte, 144*nb)
+		for gi := 0; gi < groups; gi++ {
+			grp := w[gi*q4kxBlock*nb:]
+			for r := 0; r < 16; r++ {
+				for b := 0; b < nb; b++ {
+					Q4_KX16Block(grp[q4kxBlock*b:], r, &blk)
+					copy(row[144*b:], blk[:])
+				}
+				dst[16*gi+r] = dotQ4_KGeneric(row, a)
+			}
+		}
+		return
+	}
+	current.dotQ4_KX16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.S), &dst[0])
+}
