@@ -410,14 +410,19 @@ func BenchmarkDecodeLayouts(b *testing.B) {
 	defer p.Close()
 	x := randVec(r, cols, 1)
 	dst := make([]float32, rows)
-	for _, typ := range []DType{Q4_0, Q4_K} {
+	for _, typ := range []DType{Q4_0, Q4_K, Q8_0, F16} {
+		if testing.Short() && typ == F16 {
+			continue
+		}
 		rb, _ := typ.RowBytes(cols)
 		data := make([]byte, rb*rows)
 		RandomRow(typ, r, data, 0.02)
 		plain, _ := NewMatrix(typ, rows, cols, data)
-		packed, _ := NewMatrix(typ, rows, cols, append([]byte(nil), data...))
-		packed.Repack()
-		for _, m := range []*Matrix{plain, packed} {
+		ms := []*Matrix{plain}
+		if packed, _ := NewMatrix(typ, rows, cols, append([]byte(nil), data...)); packed.Repack() {
+			ms = append(ms, packed)
+		}
+		for _, m := range ms {
 			b.Run(m.Type.String(), func(b *testing.B) {
 				b.SetBytes(int64(len(data)))
 				for i := 0; i < b.N; i++ {

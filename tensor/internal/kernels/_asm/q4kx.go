@@ -16,6 +16,9 @@ import (
 // low nibbles of chunk c are sub-block 2c, the high ones 2c+1; each of the
 // 8 sub-blocks gets its own integer accumulator (8 independent VPDPBUSD
 // chains), then d·sc_j·xd_j scales it and dmin·mn_j·xs_j is subtracted.
+// No software prefetch: the hardware prefetcher follows the sequential
+// 2304-byte blocks, and PREFETCHT0 per line measured 32 GB/s against 54
+// without (2 threads, 32064×3072, go test -bench DecodeLayouts ./tensor).
 func dotQ4_KX16VNNI() {
 	name := "dotQ4_KX16VNNI"
 	TEXT(name, 0, "func(w *byte, groups int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)")
@@ -49,7 +52,6 @@ func dotQ4_KX16VNNI() {
 	for s := 0; s < 8; s++ {
 		for c := 0; c < 4; c++ {
 			off := 256 + 64*(4*s+c)
-			PREFETCHT0(Mem{Base: w, Disp: off + prefetchAhead})
 			v := ZMM()
 			VMOVDQU32(Mem{Base: w, Disp: off}, v)
 			hi := ZMM()

@@ -110,7 +110,7 @@ func dotLegacyVNNI(lt legacyType) {
 	Label(lbl("loop2"))
 	CMPQ(nb, U8(2))
 	JL(LabelRef(lbl("loop1")))
-	PREFETCHT0(Mem{Base: wp, Disp: prefetchAhead})
+	prefetch(Mem{Base: wp, Disp: prefetchAhead})
 	block(0, acc[0])
 	block(1, acc[1])
 	ADDQ(U8(2*lt.bytes), wp)
@@ -196,4 +196,12 @@ func wsumQ8_0AVX512() {
 	Label(lbl("end"))
 	VZEROUPPER()
 	RET()
+}
+
+// prefetch emits PREFETCHT0 for m (whose displacement already includes
+// prefetchAhead), unless software prefetching is off (-prefetch 0).
+func prefetch(m Mem) {
+	if prefetchAhead > 0 {
+		PREFETCHT0(m)
+	}
 }
