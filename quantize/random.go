@@ -19,7 +19,7 @@ import (
 
 // Shapes lists the model shapes WriteRandom knows (see ShapeConfig).
 func Shapes() []string {
-	return []string{"phi3-mini", "phi3-mini-128k", "phi3-medium", "phi3.5-mini", "phi4-mini", "tiny"}
+	return []string{"phi3-mini", "phi3-mini-128k", "phi3-medium", "phi3.5-mini", "phi4-mini", "small", "tiny"}
 }
 
 // ShapeConfig returns the configuration of a named model shape:
@@ -76,6 +76,11 @@ func ShapeConfig(shape string) (*model.Config, error) {
 	case "tiny":
 		c.Layers, c.Hidden, c.Heads, c.KVHeads, c.Intermediate = 2, 64, 4, 4, 160
 		c.HeadDim, c.RotaryDim = 16, 16
+	case "small":
+		// Phi-3's vocabulary, with every other dimension a multiple of
+		// 256 so that K-quant files (Q2_K, Q3_K, ...) can be made of it.
+		c.Layers, c.Hidden, c.Heads, c.KVHeads, c.Intermediate = 2, 256, 4, 4, 512
+		c.HeadDim, c.RotaryDim = 64, 64
 	default:
 		return nil, fmt.Errorf("quantize: unknown shape %q (use one of %s)", shape, strings.Join(Shapes(), ", "))
 	}

@@ -20,6 +20,14 @@ import (
 //	                        y = d*sc*q - dmin*mn per 32-element sub-block
 //	Q5_K (256 elems, 176 B): d, dmin, scales[12], qh[32], qs[128]; q gains a 5th bit from qh
 //	Q6_K (256 elems, 210 B): ql[128], qh[64], scales[16] int8, d;  y = d*sc*(q-32), q 6 bits
+//	Q2_K (256 elems, 84 B): scales[16] (4-bit scale | 4-bit min << 4), qs[64], d, dmin
+//	                        y = d*sc*q - dmin*mn per 16 elements, q 2 bits
+//	Q3_K (256 elems, 110 B): hmask[32], qs[64], scales[12] (16 6-bit scales), d
+//	                        y = d*(sc-32)*(q-4·(hmask bit unset)) per 16 elements, q 2+1 bits
+//
+// In Q2_K and Q3_K, the 2-bit values of element l of 16-element group g
+// (g = 0..15, in order) sit in qs[32·(g/8) + l + 16·(g%2)] at bit shift
+// 2·((g/2)%4); Q3_K's third bit is bit g/2 of hmask[l + 16·(g%2)].
 
 // DequantizeRow converts n elements of type t in src to float32 in dst.
 // src must hold exactly the bytes for n elements and dst at least n values.
@@ -112,10 +120,57 @@ func DequantizeRow(t DType, src []byte, dst []float32) error {
 		}
 	case Q6_K:
 		kernels.DequantQ6_K(dst, src)
+	case Q2_K:
+		for b := 0; b < n/256; b++ {
+			dequantQ2_K(dst[256*b:256*b+256], src[84*b:84*b+84])
+		}
+	case Q3_K:
+		for b := 0; b < n/256; b++ {
+			dequantQ3_K(dst[256*b:256*b+256], src[110*b:110*b+110])
+		}
 	default:
 		return fmt.Errorf("tensor: dequantizing %s is not supported", t)
 	}
 	return nil
+}
+
+// dequantQ2_K dequantizes one Q2_K block (llama.cpp's
+// dequantize_row_q2_K).
+func dequantQ2_K(y []float32, blk []byte) {
+	d, dmin := f16At(blk, 80), f16At(blk, 82)
+	for g := 0; g < 16; g++ {
+		sc := blk[g]
+		dl, ml := d*float32(sc&15), dmin*float32(sc>>4)
+		qs := blk[16+32*(g/8)+16*(g%2):]
+		shift := uint(2 * ((g / 2) % 4))
+		for l := 0; l < 16; l++ {
+			y[16*g+l] = dl*float32(qs[l]>>shift&3) - ml
+		}
+	}
+}
+
+// dequantQ3_K dequantizes one Q3_K block (llama.cpp's
+// dequantize_row_q3_K): 16 6-bit scales packed in 12 bytes (low 4 bits in
+// bytes 0-7, two high bits in bytes 8-11), each offset by 32.
+func dequantQ3_K(y []float32, blk []byte) {
+	hmask, qs, sb := blk[0:32], blk[32:96], blk[96:108]
+	d := f16At(blk, 108)
+	for g := 0; g < 16; g++ {
+		lo := sb[g%8] >> (4 * uint(g/8)) & 15
+		hi := sb[8+g%4] >> (2 * uint(g/4)) & 3
+		sc := float32(int(lo|hi<<4) - 32)
+		q := qs[32*(g/8)+16*(g%2):]
+		h := hmask[16*(g%2):]
+		shift := uint(2 * ((g / 2) % 4))
+		bit := byte(1) << uint(g/2)
+		for l := 0; l < 16; l++ {
+			v := int(q[l] >> shift & 3)
+			if h[l]&bit == 0 {
+				v -= 4
+			}
+			y[16*g+l] = d * sc * float32(v)
+		}
+	}
 }
 
 func f16At(b []byte, off int) float32 {

@@ -2,9 +2,13 @@ package tensor
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
 	"testing"
 )
 
@@ -277,5 +281,52 @@ func BenchmarkRandomRow(b *testing.B) {
 	b.SetBytes(int64(rb))
 	for b.Loop() {
 		RandomRow(Q4_0, r, buf, 0.02)
+	}
+}
+
+// TestDequantizeMatchesLlamaCpp checks Q2_K and Q3_K dequantization (which
+// gophi cannot produce, only read) bit for bit against llama.cpp. The
+// blocks in testdata/kquants-llama.json are the first 16 rows of
+// blk.0.ffn_up of a "small" random model quantized by llama-quantize
+// (upstream 34af94cd) to Q2_K and Q3_K_M; the values are what
+// `llama-quantize --allow-requantize IN OUT F32` wrote for them:
+//
+//	gophi create --random --shape small --type F32 small.gguf
+//	llama-quantize small.gguf small-Q3_K_M.gguf Q3_K_M
+//	llama-quantize --allow-requantize small-Q3_K_M.gguf small-Q3_K_M-f32.gguf F32
+func TestDequantizeMatchesLlamaCpp(t *testing.T) {
+	b, err := os.ReadFile("testdata/kquants-llama.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixtures []struct {
+		Type       string
+		Rows, Cols int
+		Blocks     string
+		Values     string
+	}
+	if err := json.Unmarshal(b, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range fixtures {
+		typ, err := ParseDType(f.Type)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks, _ := base64.StdEncoding.DecodeString(f.Blocks)
+		vals, _ := base64.StdEncoding.DecodeString(f.Values)
+		rb, _ := typ.RowBytes(f.Cols)
+		got := make([]float32, f.Cols)
+		for r := 0; r < f.Rows; r++ {
+			if err := DequantizeRow(typ, blocks[r*rb:(r+1)*rb], got); err != nil {
+				t.Fatal(err)
+			}
+			for i, g := range got {
+				want := math.Float32frombits(binary.LittleEndian.Uint32(vals[4*(r*f.Cols+i):]))
+				if g != want {
+					t.Fatalf("%s row %d [%d] = %g, llama.cpp %g", f.Type, r, i, g, want)
+				}
+			}
+		}
 	}
 }
