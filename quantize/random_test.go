@@ -103,7 +103,7 @@ func TestWriteRandomDeterministic(t *testing.T) {
 // LongRoPE and tied-embedding shapes, and the metadata of a written file
 // without loading its weights (phi4-mini's vocabulary is not written).
 func TestShapes(t *testing.T) {
-	params := map[string]float64{"phi3-mini": 3.82e9, "phi3-mini-128k": 3.82e9, "phi3.5-mini": 3.82e9, "phi3-medium": 13.96e9, "phi4-mini": 3.84e9, "tiny": 4.2e6}
+	params := map[string]float64{"phi3-mini": 3.82e9, "phi3-mini-128k": 3.82e9, "phi3.5-mini": 3.82e9, "phi3-medium": 13.96e9, "phi4-mini": 3.84e9, "small": 1.773e7, "tiny": 4.2e6}
 	for _, shape := range Shapes() {
 		c, err := ShapeConfig(shape)
 		if err != nil {
