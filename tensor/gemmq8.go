@@ -37,19 +37,18 @@ type q8acts struct {
 // high) and −128·Σq for Q8_0 (stored +128).
 func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	pad := (n + kernels.Q8Tile - 1) / kernels.Q8Tile * kernels.Q8Tile
-	// Q6_K scales every 16 values: each block of 32 activations appears
-	// twice, once per half, against weights that are zero in the other half
-	// (see packQ8Panel), so the kernel's per-block row scale is per 16.
-	dbl := 1
+	// Q6_K scales every 16 values: each block gets two offset terms, one
+	// per half (see kernels.GemmQ8S16).
+	halves := 1
 	if t == Q6_K {
-		dbl = 2
+		halves = 2
 	}
-	kx := dbl * k
+	kx := k
 	nb := kx / 32
 	a.n, a.pad, a.k = n, pad, kx
 	a.x = growI8(a.x, pad*kx)
 	a.d = growF32(a.d, nb*pad)
-	a.i = growI32(a.i, nb*pad)
+	a.i = growI32(a.i, halves*nb*pad)
 	a.s = growF32(a.s, nb*pad)
 	off := int32(8) // Q4_0, Q4_0R, Q4_0X
 	switch t {
@@ -65,7 +64,10 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	clear(a.x[n*kx:])
 	for i := n; i < pad; i++ {
 		for b := 0; b < nb; b++ {
-			a.d[b*pad+i], a.i[b*pad+i], a.s[b*pad+i] = 0, 0, 0
+			a.d[b*pad+i], a.s[b*pad+i] = 0, 0
+		}
+		for b := 0; b < halves*nb; b++ {
+			a.i[b*pad+i] = 0
 		}
 	}
 	var tmp [32]int8
@@ -92,17 +94,14 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 					lo += int32(r)
 				}
 			}
-			if dbl == 1 {
-				copy(q[32*b:], tmp[:])
-				a.d[b*pad+i] = d
+			copy(q[32*b:], tmp[:])
+			a.d[b*pad+i] = d
+			a.s[b*pad+i] = d * float32(sum)
+			if halves == 1 {
 				a.i[b*pad+i] = -off * sum
-				a.s[b*pad+i] = d * float32(sum)
-				continue
+			} else {
+				a.i[2*b*pad+i], a.i[(2*b+1)*pad+i] = -off*lo, -off*(sum-lo)
 			}
-			copy(q[64*b:], tmp[:])
-			copy(q[64*b+32:], tmp[:])
-			a.d[2*b*pad+i], a.d[(2*b+1)*pad+i] = d, d
-			a.i[2*b*pad+i], a.i[(2*b+1)*pad+i] = -off*lo, -off*(sum-lo)
 		}
 	}
 }
@@ -111,12 +110,12 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 	w, n, rows := t.w, t.n, t.w.Rows
 	a := &t.p.acts
-	cols := a.k // activation row length (doubled for Q6_K)
+	cols := a.k // activation row length
 	const kcBlocks = kChunk / 32
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
 	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) {
+	if gemmMins(w.Type) || w.Type == Q6_K {
 		bb = kernels.Q8MinBlockBytes
 	}
 	panel := t.p.byteScratch(worker, kcBlocks*bb)
@@ -128,6 +127,11 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 			nb := min(kcBlocks, nbK-b0)
 			packQ8Panel(panel, w, r0, nr, b0, nb)
 			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
+				if w.Type == Q6_K {
+					kernels.GemmQ8S16(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[2*b0*a.pad+ti:], a.pad, nb,
+						cpanel[ti*panelRows:], panelRows, b0 > 0)
+					continue
+				}
 				if gemmMins(w.Type) {
 					kernels.GemmQ8Min(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[b0*a.pad+ti:], a.pad, nb,
 						cpanel[ti*panelRows:], panelRows, b0 > 0, a.s[b0*a.pad+ti:])
@@ -150,7 +154,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 // step. Rows past nr are zero.
 func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) {
+	if gemmMins(w.Type) || w.Type == Q6_K {
 		bb = kernels.Q8MinBlockBytes
 	}
 	if nr < panelRows {
@@ -224,29 +228,26 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
 			}
 		case Q6_K:
-			// Doubled block B: half B%2 of original block B/2 (16 values,
-			// the other half zero), with that half's scale.
+			// Block B is elements 32·(B%8).. of super-block B/8: quarter
+			// k = B%4 of half h = (B%8)/4, its low 4 bits from ql (high
+			// nibbles for k ≥ 2), high 2 bits from qh (bits 2k), four at a
+			// time; a scale per 16 values.
 			for b := 0; b < nb; b++ {
 				B := b0 + b
-				e0 := 32*(B/2) + 16*(B%2) // first element of the half
-				blk := row[210*(e0/256):]
+				blk := row[210*(B/8):]
+				h, k := (B%8)/4, B%4
+				ql := blk[64*h+32*(k&1):]
+				qh := blk[128+32*h:]
 				out := panel[b*bb:]
-				// The 16 values are elements j0.. of quarter k of half h:
-				// low 4 bits from ql (high nibbles for k ≥ 2), high 2 bits
-				// from qh (bits 2k), four at a time.
-				h, l0 := e0%256/128, e0%128
-				k, j0 := l0/32, l0%32
-				ql := blk[64*h+32*(k&1)+j0:]
-				qh := blk[128+32*h+j0:]
-				half := 4 * (B % 2)
-				for s := 0; s < 4; s++ {
+				for s := 0; s < 8; s++ {
 					lo := le.Uint32(ql[4*s:]) >> uint(4*(k/2)) & 0x0f0f0f0f
 					hi := le.Uint32(qh[4*s:]) >> uint(2*k) & 0x03030303
-					le.PutUint32(out[(half+s)*128+4*r:], lo|hi<<4)
-					le.PutUint32(out[(4-half+s)*128+4*r:], 0)
+					le.PutUint32(out[s*128+4*r:], lo|hi<<4)
 				}
-				sc := float32(int8(blk[192+(e0%256)/16]))
-				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 208)*sc))
+				d := f16At(blk, 208)
+				g := 2 * (B % 8) // first 16-value scale group of the block
+				le.PutUint32(out[1024+4*r:], math.Float32bits(d*float32(int8(blk[192+g]))))
+				le.PutUint32(out[1152+4*r:], math.Float32bits(d*float32(int8(blk[193+g]))))
 			}
 		case Q4_K:
 			for b := 0; b < nb; b++ {

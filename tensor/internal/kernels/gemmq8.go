@@ -106,3 +106,53 @@ func gemmQ8MinGo(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb 
 		copy(c[i*ldc:i*ldc+32], acc[:])
 	}
 }
+
+// GemmQ8S16 is GemmQ8 for weights with a scale per 16 values (Q6_K): its
+// blocks (Q8MinBlockBytes each) hold two sets of 32 row scales, for
+// values 0-15 (at 1024) and 16-31 (at 1152), and xi holds two offset terms
+// per block: xi[2b·ldb + i] for the first half, xi[(2b+1)·ldb + i] for the
+// second.
+func GemmQ8S16(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool) {
+	if nb <= 0 {
+		return
+	}
+	_ = w[nb*Q8MinBlockBytes-1]
+	_ = x[(Q8Tile-1)*ldx+32*nb-1]
+	_ = xd[(nb-1)*ldb+Q8Tile-1]
+	_ = xi[(2*nb-1)*ldb+Q8Tile-1]
+	_ = c[(Q8Tile-1)*ldc+31]
+	if current.gemmQ8S16 == nil {
+		gemmQ8S16Go(w, x, ldx, xd, xi, ldb, nb, c, ldc, add)
+		return
+	}
+	a := 0
+	if add {
+		a = 1
+	}
+	current.gemmQ8S16(&w[0], &x[0], ldx, &xd[0], &xi[0], ldb, nb, &c[0], ldc, a)
+}
+
+func gemmQ8S16Go(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb int, c []float32, ldc int, add bool) {
+	for i := 0; i < Q8Tile; i++ {
+		var acc [32]float32
+		if add {
+			copy(acc[:], c[i*ldc:i*ldc+32])
+		}
+		for b := 0; b < nb; b++ {
+			blk := w[b*Q8MinBlockBytes:]
+			xr := x[i*ldx+32*b:]
+			for r := 0; r < 32; r++ {
+				var v float32
+				for half := 0; half < 2; half++ {
+					sum := xi[(2*b+half)*ldb+i]
+					for k := 16 * half; k < 16*half+16; k++ {
+						sum += int32(blk[(k/4)*128+r*4+k%4]) * int32(xr[k])
+					}
+					v += getF32(blk[1024+128*half+4*r:]) * float32(sum)
+				}
+				acc[r] += xd[b*ldb+i] * v
+			}
+		}
+		copy(c[i*ldc:i*ldc+32], acc[:])
+	}
+}

@@ -62,6 +62,7 @@ type impl struct {
 	dotQ5_0    rowsKernel
 	dotQ5_1    rowsKernel
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
+	gemmQ8S16  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
 	width      int // elements per vector step of the float kernels (16, 8, 1)
 }

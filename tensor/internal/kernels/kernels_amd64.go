@@ -57,6 +57,7 @@ func init() {
 			wsumQ8_0:   wsumQ8_0AVX512,
 			gemmQ8:     gemmQ8VNNI,
 			gemmQ8Min:  gemmQ8MinVNNI,
+			gemmQ8S16:  gemmQ8S16VNNI,
 			dotQ4_K:    dotQ4_KVNNI,
 			dotQ6_K:    dotQ6_KVNNI,
 			dotQ5_K:    dotQ5_KVNNI,

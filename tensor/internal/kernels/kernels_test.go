@@ -687,3 +687,42 @@ func BenchmarkRowsKernels(b *testing.B) {
 		}
 	}
 }
+
+// TestGemmQ8S16 checks the per-16-values-scale GEMM (Q6_K prefill)
+// against its Go twin, with offset terms and accumulation into c.
+func TestGemmQ8S16(t *testing.T) {
+	r := rand.New(rand.NewPCG(24, 24))
+	forTiers(t, func(t *testing.T) {
+		nb := 3
+		panel := make([]byte, nb*Q8MinBlockBytes)
+		for i := range panel {
+			panel[i] = byte(r.IntN(64))
+		}
+		for b := 0; b < nb; b++ { // finite scales for both halves
+			for j := 0; j < 64; j++ {
+				putF32(panel[b*Q8MinBlockBytes+1024+4*j:], float32(r.Float64()-0.5))
+			}
+		}
+		ldx, ldb, ldc := 32*nb, Q8Tile, 32
+		x := make([]int8, Q8Tile*ldx)
+		for i := range x {
+			x[i] = int8(r.IntN(255) - 127)
+		}
+		xd := randF32(r, nb*ldb)
+		xi := make([]int32, 2*nb*ldb)
+		for i := range xi {
+			xi[i] = int32(r.IntN(20000) - 10000)
+		}
+		for _, add := range []bool{false, true} {
+			got, want := randF32(r, Q8Tile*ldc), make([]float32, Q8Tile*ldc)
+			copy(want, got)
+			GemmQ8S16(panel, x, ldx, xd, xi, ldb, nb, got, ldc, add)
+			gemmQ8S16Go(panel, x, ldx, xd, xi, ldb, nb, want, ldc, add)
+			for i := range got {
+				if math.Abs(float64(got[i]-want[i])) > 1e-4*math.Abs(float64(want[i]))+1e-2 {
+					t.Fatalf("add=%v [%d]: %g, want %g", add, i, got[i], want[i])
+				}
+			}
+		}
+	})
+}

@@ -52,6 +52,9 @@ func gemmQ8VNNI(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb i
 // gemmQ8MinVNNI adds (or stores) a 32×6 tile of int8 weight blocks times int8 activations into c (AVX-512 VNNI).
 func gemmQ8MinVNNI(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int, xs *float32)
 
+// gemmQ8S16VNNI adds (or stores) a 32×6 tile of int8 weight blocks with scales per 16 values times int8 activations into c (AVX-512 VNNI).
+func gemmQ8S16VNNI(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)
+
 // dotQ4_KVNNI computes rows Q4_K row · int8 activation dot products (AVX-512 VNNI).
 func dotQ4_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xs *float32, dst *float32)
 

@@ -35,6 +35,7 @@ func main() {
 	}
 	gemmQ8VNNI(false)
 	gemmQ8VNNI(true)
+	gemmQ8S16VNNI()
 	dotQ4_KVNNI()
 	dotQ5_KVNNI()
 	dotQ4_KX16VNNI()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -204,4 +205,112 @@ func prefetch(m Mem) {
 	if prefetchAhead > 0 {
 		PREFETCHT0(m)
 	}
+}
+
+// gemmQ8S16VNNI is gemmQ8VNNI for weights with a scale per 16 values
+// (Q6_K): steps 0-3 and 4-7 of each block accumulate separately, each
+// started from its own offset term (xi[b] for the first half, xi[b]+ldb
+// for the second, so xi advances by 2·ldb per block) and scaled by its own
+// row scales (at 1024 and 1152 of the 1280-byte block). The two 16-row
+// halves of the panel run one after the other, keeping 12 integer and 6
+// float accumulators live.
+func gemmQ8S16VNNI() {
+	const T = 6
+	name := "gemmQ8S16VNNI"
+	TEXT(name, NOSPLIT, "func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)")
+	Doc(name + " adds (or stores) a 32×6 tile of int8 weight blocks with scales per 16 values times int8 activations into c (AVX-512 VNNI).")
+	for h := 0; h < 2; h++ {
+		wp := Load(Param("w"), GP64())
+		xp := Load(Param("x"), GP64())
+		ldx := Load(Param("ldx"), GP64())
+		xd := Load(Param("xd"), GP64())
+		xi := Load(Param("xi"), GP64())
+		ldb := Load(Param("ldb"), GP64())
+		nb := Load(Param("nb"), GP64())
+		SHLQ(U8(2), ldb)
+		x3 := GP64()
+		LEAQ(Mem{Base: xp, Index: ldx, Scale: 2}, x3)
+		ADDQ(ldx, x3)
+		tok := func(i, disp int) Mem {
+			b := xp
+			if i >= 3 {
+				b = x3
+			}
+			switch i % 3 {
+			case 0:
+				return Mem{Base: b, Disp: disp}
+			case 1:
+				return Mem{Base: b, Index: ldx, Scale: 1, Disp: disp}
+			}
+			return Mem{Base: b, Index: ldx, Scale: 2, Disp: disp}
+		}
+		accf := make([]VecVirtual, T)
+		acci := make([][2]VecVirtual, T)
+		for i := 0; i < T; i++ {
+			accf[i] = ZMM()
+			VXORPS(accf[i], accf[i], accf[i])
+			acci[i][0], acci[i][1] = ZMM(), ZMM()
+		}
+		lbl := func(s string) string { return fmt.Sprintf("%s_%d_%s", name, h, s) }
+		Label(lbl("block"))
+		CMPQ(nb, U8(1))
+		JL(LabelRef(lbl("store")))
+		for i := 0; i < T; i++ {
+			VPBROADCASTD(Mem{Base: xi, Disp: 4 * i}, acci[i][0])
+			VPBROADCASTD(Mem{Base: xi, Index: ldb, Scale: 1, Disp: 4 * i}, acci[i][1])
+		}
+		for st := 0; st < 8; st++ {
+			wv := ZMM()
+			VMOVDQU32(Mem{Base: wp, Disp: 128*st + 64*h}, wv)
+			for i := 0; i < T; i++ {
+				VPDPBUSD_BCST(tok(i, 4*st), wv, acci[i][st/4])
+			}
+		}
+		s0, s1 := ZMM(), ZMM()
+		VMOVUPS(Mem{Base: wp, Disp: 1024 + 64*h}, s0)
+		VMOVUPS(Mem{Base: wp, Disp: 1152 + 64*h}, s1)
+		for i := 0; i < T; i++ {
+			t0, t1 := ZMM(), ZMM()
+			VCVTDQ2PS(acci[i][0], t0)
+			VCVTDQ2PS(acci[i][1], t1)
+			VMULPS(s0, t0, t0)
+			VFMADD231PS(s1, t1, t0)
+			VFMADD231PS_BCST(Mem{Base: xd, Disp: 4 * i}, t0, accf[i])
+		}
+		ADDQ(U32(1280), wp)
+		ADDQ(U8(32), xp)
+		ADDQ(U8(32), x3)
+		ADDQ(ldb, xd)
+		ADDQ(ldb, xi)
+		ADDQ(ldb, xi)
+		DECQ(nb)
+		JMP(LabelRef(lbl("block")))
+		Label(lbl("store"))
+		cp := Load(Param("c"), GP64())
+		ldc := Load(Param("ldc"), GP64())
+		SHLQ(U8(2), ldc)
+		if h == 1 {
+			ADDQ(U8(64), cp)
+		}
+		add := Load(Param("add"), GP64())
+		TESTQ(add, add)
+		JZ(LabelRef(lbl("overwrite")))
+		cp2 := GP64()
+		MOVQ(cp, cp2)
+		for i := 0; i < T; i++ {
+			VADDPS(Mem{Base: cp2}, accf[i], accf[i])
+			if i < T-1 {
+				ADDQ(ldc, cp2)
+			}
+		}
+		Label(lbl("overwrite"))
+		for i := 0; i < T; i++ {
+			VMOVUPS(accf[i], Mem{Base: cp})
+			if i < T-1 {
+				ADDQ(ldc, cp)
+			}
+		}
+	}
+	VZEROUPPER()
+	RET()
 }
