@@ -7,6 +7,8 @@
 //	gophi create --random [flags] OUT  synthetic model with random weights
 //	gophi bench [flags] MODEL          measure speed, like llama-bench
 //	gophi synth COMMAND [flags]        synthetic training data
+//	gophi tokenizer train [flags] IN   train a BPE tokenizer
+//	gophi tokenize [flags] IN          documents -> token shards
 //
 // MODEL is a Hugging Face model folder (config.json, *.safetensors,
 // tokenizer.json) or a .gguf file. Flags go before the positional arguments.
@@ -35,6 +37,8 @@ Usage:
   gophi create --random [flags] OUT  write a model of a real shape with random weights, for benchmarks
   gophi bench [flags] MODEL          measure prompt and generation speed, like llama-bench
   gophi synth COMMAND [flags]        make synthetic training data (stories, questions, chats, teacher data)
+  gophi tokenizer train [flags] IN   train a BPE tokenizer (Phi-3's kind) and write its tokenizer.json
+  gophi tokenize [flags] IN          encode documents into token shards for training
   gophi version                      print gophi's version
 
 MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
@@ -80,6 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdBench(ctx, args[1:], stdout, stderr)
 	case "synth":
 		return cmdSynth(ctx, args[1:], stdin, stdout, stderr)
+	case "tokenizer":
+		return cmdTokenizer(ctx, args[1:], stdin, stdout, stderr)
+	case "tokenize":
+		return cmdTokenize(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "gophi version", version)
 		return nil

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gophi/gophi/tokenizer"
+	"github.com/gophi/gophi/tokenizer/bpetrain"
+	"github.com/gophi/gophi/tokenizer/shards"
+)
+
+const tokenizerUsage = `Usage: gophi tokenizer COMMAND [flags]
+
+Commands:
+  train   train a SentencePiece-style BPE tokenizer (Phi-3's kind) and write its tokenizer.json
+
+"gophi tokenizer COMMAND -h" lists a command's flags.
+`
+
+func cmdTokenizer(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, tokenizerUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "train":
+		return cmdTokenizerTrain(ctx, args[1:], stdin, stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, tokenizerUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "gophi tokenizer: unknown command %q\n\n%s", args[0], tokenizerUsage)
+	return errUsage
+}
+
+// inputFlags are the flags that say how input files become documents.
+type inputFlags struct {
+	format, field, textDocs *string
+}
+
+func addInputFlags(fs *flag.FlagSet) inputFlags {
+	return inputFlags{
+		format:   fs.String("format", bpetrain.FormatAuto, "input format: auto (.jsonl/.json/.ndjson[.gz] are JSONL, other names plain text; stdin is sniffed), jsonl or text"),
+		field:    fs.String("field", "text", "JSONL field with the document's text (records without it use their \"messages\")"),
+		textDocs: fs.String("text-docs", bpetrain.DocsLine, "what a document is in plain text: line, paragraph (blank-line separated) or file"),
+	}
+}
+
+func (f inputFlags) input(paths []string, stdin io.Reader) *bpetrain.Input {
+	return &bpetrain.Input{Paths: paths, Stdin: stdin, Format: *f.format, Field: *f.field, TextDocs: *f.textDocs}
+}
+
+// parseFlags parses args; help is not an error.
+func parseFlags(fs *flag.FlagSet, args []string) (help bool, err error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return true, nil
+		}
+		return false, errUsage
+	}
+	return false, nil
+}
+
+func cmdTokenizerTrain(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tokenizer train", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	vocab := fs.Int("vocab-size", 0, fmt.Sprintf("number of token ids, special tokens included (required; at least %d plus one per special token)", bpetrain.MinVocabSize(0)))
+	out := fs.String("o", "tokenizer.json", "output tokenizer.json")
+	fs.StringVar(out, "output", "tokenizer.json", "same as -o")
+	special := fs.String("special", "", `comma-separated special tokens, e.g. "<|user|>,<|assistant|>,<|end|>,<|system|>,<|endoftext|>"`)
+	coverage := fs.Float64("character-coverage", bpetrain.DefaultCharacterCoverage, "fraction of the text's characters that single-character pieces cover; rarer characters fall back to bytes")
+	maxLen := fs.Int("max-piece-length", bpetrain.DefaultMaxPieceLength, "longest piece, in characters")
+	splitDigits := fs.Bool("split-digits", false, "keep every digit a token of its own")
+	threads := fs.Int("threads", 0, "goroutines reading and counting (default: GOMAXPROCS)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	inf := addInputFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: gophi tokenizer train --vocab-size N [flags] INPUT...
+
+Trains a BPE tokenizer with byte fallback the way SentencePiece's spm_train
+does (Phi-3's tokenizer type) and writes a Hugging Face tokenizer.json:
+<unk>=0, <s>=1, </s>=2, the byte tokens <0x00>..<0xFF>, the merged pieces,
+the characters, then the special tokens. INPUT is a JSONL file (the "text"
+field, or the "messages" of a chat record), a plain-text file, or - for
+stdin; .gz files are decompressed.
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *vocab == 0 {
+		fs.Usage()
+		return errUsage
+	}
+	var specials []string
+	for _, s := range strings.Split(*special, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			specials = append(specials, s)
+		}
+	}
+	opts := bpetrain.Options{
+		VocabSize: *vocab, Specials: specials, CharacterCoverage: *coverage,
+		MaxPieceLength: *maxLen, SplitDigits: *splitDigits,
+	}
+	var progress io.Writer
+	if !*quiet {
+		progress = stderr
+		opts.Progress = stderr
+	}
+	if *maxLen <= 0 {
+		return fmt.Errorf("--max-piece-length %d: must be at least 1", *maxLen)
+	}
+	in := inf.input(fs.Args(), stdin)
+	in.Chat = bpetrain.ChatRenderer(specials)
+	start := time.Now()
+	counts, ist, err := bpetrain.Count(ctx, in, specials, *threads, progress)
+	if err != nil {
+		return err
+	}
+	if counts.Documents() == 0 {
+		return fmt.Errorf("no documents in %s", strings.Join(fs.Args(), ", "))
+	}
+	if progress != nil {
+		fmt.Fprintf(progress, "bpetrain: counted %d documents (%.1f MB, %d distinct words) in %s\n",
+			counts.Documents(), float64(counts.Bytes())/1e6, counts.Words(), time.Since(start).Round(time.Millisecond))
+	}
+	m, err := bpetrain.Train(ctx, counts, opts)
+	if err != nil {
+		return err
+	}
+	if err := m.WriteFile(*out); err != nil {
+		return err
+	}
+	st := m.Stats
+	skipped := ""
+	if ist.Skipped > 0 {
+		skipped = fmt.Sprintf(", %d records without text skipped", ist.Skipped)
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d tokens (%d fixed, %d characters covering %.4f%%, %d merged, %d special; %d merges) from %d documents (%.1f MB, %d distinct words%s) in %s; the text takes %d tokens, %.2f bytes/token\n",
+		*out, m.VocabSize(), bpetrain.BaseSize, st.KeptCharacters, 100*st.Coverage, st.Merged, len(specials), st.Merges,
+		st.Documents, float64(st.Bytes)/1e6, st.Words, skipped, time.Since(start).Round(time.Millisecond),
+		st.Tokens, float64(st.Bytes)/float64(max(st.Tokens, 1)))
+	return nil
+}
+
+// loadTokenizer loads a tokenizer.json, or a folder with one (and its
+// tokenizer_config.json), and returns the tokenizer.json path.
+func loadTokenizer(path string) (*tokenizer.Tokenizer, string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", err
+	}
+	if fi.IsDir() {
+		tok, err := tokenizer.LoadDir(path)
+		return tok, filepath.Join(path, "tokenizer.json"), err
+	}
+	tok, err := tokenizer.LoadFile(path)
+	return tok, path, err
+}
+
+func cmdTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("tokenize", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	tokPath := fs.String("tokenizer", "", "tokenizer.json, or a folder with one (required)")
+	out := fs.String("o", "", "output folder (required)")
+	fs.StringVar(out, "output", "", "same as -o")
+	shardTokens := fs.Int64("shard-tokens", shards.DefaultShardTokens, "most tokens per shard (a longer document gets a shard of its own)")
+	valFrac := fs.Float64("val-fraction", 0.01, "fraction of documents held out in val-*.bin, chosen by a hash of each document's text")
+	bos := fs.Bool("bos", true, "put BOS before every document")
+	eos := fs.Bool("eos", true, "put EOS after every document")
+	threads := fs.Int("threads", 0, "encoding goroutines (default: GOMAXPROCS)")
+	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	inf := addInputFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, `Usage: gophi tokenize --tokenizer TOKENIZER -o DIR [flags] INPUT...
+
+Encodes documents into training shards in DIR: train-00000.bin, ...,
+val-00000.bin (token ids, little-endian uint16, or uint32 for vocabularies
+over 65536 ids; each document as BOS, its tokens, EOS) and index.json
+(written last; read the folder with package tokenizer/shards). INPUT is as
+for "gophi tokenizer train"; chat records are rendered with the tokenizer's
+chat template (Phi-3's format when it has none).
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
+	}
+	if fs.NArg() == 0 || *tokPath == "" || *out == "" {
+		fs.Usage()
+		return errUsage
+	}
+	if *shardTokens <= 0 {
+		return fmt.Errorf("--shard-tokens %d: must be positive", *shardTokens)
+	}
+	tok, jsonPath, err := loadTokenizer(*tokPath)
+	if err != nil {
+		return err
+	}
+	in := inf.input(fs.Args(), stdin)
+	if _, ok := tok.ID("<|end|>"); ok {
+		in.Chat = func(msgs []tokenizer.Message) (string, error) { return tok.ApplyChatTemplate(msgs, false) }
+	}
+	opts := bpetrain.TokenizeOptions{
+		Dir: *out, ShardTokens: *shardTokens, ValFraction: *valFrac, DocBOS: *bos, DocEOS: *eos,
+		Workers: *threads, TokenizerPath: jsonPath,
+	}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+	res, err := bpetrain.Tokenize(ctx, tok, in, opts)
+	if err != nil {
+		return err
+	}
+	x := res.Index
+	n := res.Tokens()
+	skipped := ""
+	if res.Input.Skipped > 0 {
+		skipped = fmt.Sprintf(", %d records without text skipped", res.Input.Skipped)
+	}
+	fmt.Fprintf(stdout, "wrote %d tokens in %d shards (train %d, val %d) to %s, %d documents (%.1f MB%s) in %s, %.2f M tokens/s\n",
+		n, len(x.Train)+len(x.Val), x.Tokens(shards.Train), x.Tokens(shards.Val), *out,
+		res.Input.Documents, float64(res.Input.Bytes)/1e6, skipped, res.Duration.Round(time.Millisecond),
+		float64(n)/res.Duration.Seconds()/1e6)
+	return nil
+}
