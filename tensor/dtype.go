@@ -54,6 +54,10 @@ const (
 	// kernels.RepackQ4_KX16), for the 16-row VNNI decode kernel. Same size,
 	// rows not contiguous, never in files.
 	Q4_KX DType = 202
+
+	// Q6_KX is Q6_K with rows interleaved 16 at a time (see
+	// kernels.RepackQ6_KX16); same size, rows not contiguous, never in files.
+	Q6_KX DType = 203
 )
 
 type typeInfo struct {
@@ -88,6 +92,7 @@ var types = [...]typeInfo{
 	Q4_0R: {"Q4_0R", 64, 36},
 	Q4_0X: {"Q4_0X", 32, 18},
 	Q4_KX: {"Q4_KX", 256, 144},
+	Q6_KX: {"Q6_KX", 256, 210},
 }
 
 func (d DType) info() (typeInfo, bool) {

@@ -40,7 +40,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	// Q6_K scales every 16 values: each block gets two offset terms, one
 	// per half (see kernels.GemmQ8S16).
 	halves := 1
-	if t == Q6_K {
+	if t == Q6_K || t == Q6_KX {
 		halves = 2
 	}
 	kx := k
@@ -58,7 +58,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 		off = 0 // their offsets are the per-row mins, applied through s
 	case Q5_0:
 		off = 16
-	case Q6_K:
+	case Q6_K, Q6_KX:
 		off = 32
 	}
 	clear(a.x[n*kx:])
@@ -115,7 +115,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
 	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) || w.Type == Q6_K {
+	if gemmMins(w.Type) || w.Type == Q6_K || w.Type == Q6_KX {
 		bb = kernels.Q8MinBlockBytes
 	}
 	panel := t.p.byteScratch(worker, kcBlocks*bb)
@@ -127,7 +127,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 			nb := min(kcBlocks, nbK-b0)
 			packQ8Panel(panel, w, r0, nr, b0, nb)
 			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
-				if w.Type == Q6_K {
+				if w.Type == Q6_K || w.Type == Q6_KX {
 					kernels.GemmQ8S16(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[2*b0*a.pad+ti:], a.pad, nb,
 						cpanel[ti*panelRows:], panelRows, b0 > 0)
 					continue
@@ -154,7 +154,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 // step. Rows past nr are zero.
 func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) || w.Type == Q6_K {
+	if gemmMins(w.Type) || w.Type == Q6_K || w.Type == Q6_KX {
 		bb = kernels.Q8MinBlockBytes
 	}
 	if nr < panelRows {
@@ -175,6 +175,19 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 					le.PutUint32(out[(4+g)*128+4*r:], v>>4&0x0f0f0f0f)
 				}
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 2*rr)))
+			}
+			continue
+		}
+		if w.Type == Q6_KX {
+			grp := w.Data[((r0+r)/16)*16*w.rowBytes:]
+			rr := (r0 + r) % 16
+			var blk [210]byte
+			for b := 0; b < nb; b++ {
+				B := b0 + b
+				if b == 0 || B%8 == 0 {
+					kernels.Q6_KX16Block(grp[16*210*(B/8):], rr, &blk)
+				}
+				packQ6_KBlock(panel[b*bb:], r, blk[:], B%8)
 			}
 			continue
 		}
@@ -228,26 +241,9 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 0)))
 			}
 		case Q6_K:
-			// Block B is elements 32·(B%8).. of super-block B/8: quarter
-			// k = B%4 of half h = (B%8)/4, its low 4 bits from ql (high
-			// nibbles for k ≥ 2), high 2 bits from qh (bits 2k), four at a
-			// time; a scale per 16 values.
 			for b := 0; b < nb; b++ {
 				B := b0 + b
-				blk := row[210*(B/8):]
-				h, k := (B%8)/4, B%4
-				ql := blk[64*h+32*(k&1):]
-				qh := blk[128+32*h:]
-				out := panel[b*bb:]
-				for s := 0; s < 8; s++ {
-					lo := le.Uint32(ql[4*s:]) >> uint(4*(k/2)) & 0x0f0f0f0f
-					hi := le.Uint32(qh[4*s:]) >> uint(2*k) & 0x03030303
-					le.PutUint32(out[s*128+4*r:], lo|hi<<4)
-				}
-				d := f16At(blk, 208)
-				g := 2 * (B % 8) // first 16-value scale group of the block
-				le.PutUint32(out[1024+4*r:], math.Float32bits(d*float32(int8(blk[192+g]))))
-				le.PutUint32(out[1152+4*r:], math.Float32bits(d*float32(int8(blk[193+g]))))
+				packQ6_KBlock(panel[b*bb:], r, row[210*(B/8):], B%8)
 			}
 		case Q4_K:
 			for b := 0; b < nb; b++ {
@@ -301,6 +297,25 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 			panic("tensor: packQ8Panel: unsupported type " + w.Type.String())
 		}
 	}
+}
+
+// packQ6_KBlock writes the 32 values 32·j.. of the Q6_K block blk as row r
+// of the panel block out, with one scale per 16 values: they are quarter
+// k = j%4 of half j/4, low 4 bits from ql (high nibbles for k ≥ 2), high 2
+// bits from qh (bits 2k), four at a time.
+func packQ6_KBlock(out []byte, r int, blk []byte, j int) {
+	le := binary.LittleEndian
+	h, k := j/4, j%4
+	ql := blk[64*h+32*(k&1):]
+	qh := blk[128+32*h:]
+	for s := 0; s < 8; s++ {
+		lo := le.Uint32(ql[4*s:]) >> uint(4*(k/2)) & 0x0f0f0f0f
+		hi := le.Uint32(qh[4*s:]) >> uint(2*k) & 0x03030303
+		le.PutUint32(out[s*128+4*r:], lo|hi<<4)
+	}
+	d := f16At(blk, 208)
+	le.PutUint32(out[1024+4*r:], math.Float32bits(d*float32(int8(blk[192+2*j]))))
+	le.PutUint32(out[1152+4*r:], math.Float32bits(d*float32(int8(blk[193+2*j]))))
 }
 
 // packQ4_KBlock writes sub-block j of the Q4_K block blk as row r of the

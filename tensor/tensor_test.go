@@ -350,7 +350,7 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 // matrix is repacked for this CPU's kernels, decoding and in batches.
 func TestRepack(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
-	for _, typ := range []DType{Q4_0, Q4_K} {
+	for _, typ := range []DType{Q4_0, Q4_K, Q6_K} {
 		rows, cols := 64, 512
 		wf := randVec(r, rows*cols, 0.5)
 		rb, _ := typ.RowBytes(cols)
@@ -410,7 +410,7 @@ func BenchmarkDecodeLayouts(b *testing.B) {
 	defer p.Close()
 	x := randVec(r, cols, 1)
 	dst := make([]float32, rows)
-	for _, typ := range []DType{Q4_0, Q4_K, Q8_0, F16} {
+	for _, typ := range []DType{Q4_0, Q4_K, Q6_K, Q8_0, F16} {
 		if testing.Short() && typ == F16 {
 			continue
 		}

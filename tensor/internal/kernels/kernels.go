@@ -58,6 +58,7 @@ type impl struct {
 	dotQ6_K    func(w *byte, stride, rows, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 	dotQ5_K    rowsKernel
 	dotQ4_KX16 func(w *byte, groups, nb int, xq *int8, xd, xs, dst *float32)
+	dotQ6_KX16 func(w *byte, groups, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 	dotQ4_1    rowsKernel
 	dotQ5_0    rowsKernel
 	dotQ5_1    rowsKernel
@@ -181,6 +182,8 @@ type Q8 struct {
 	PL []float32
 	// N4 = −32·(sum of each 4 consecutive Q), for the Q6_K kernel.
 	N4 []int32
+	// N16 = −32·(sum of each 16 consecutive Q), for the 16-row Q6_K kernel.
+	N16 []int32
 	// NB = −8·Σ Q per block, for the 16-row Q4_0 kernel.
 	NB []int32
 	// The layout for repacked Q4_0 rows (see RepackQ4_0).
@@ -197,7 +200,7 @@ type Layouts uint8
 const (
 	LayoutPairs    Layouts = 1 << iota // PQ/PN/PL, for plain Q4_0 rows (DotQ4_0)
 	LayoutRepacked                     // RQ/RN/RL, for repacked Q4_0 rows (DotQ4_0RRows)
-	LayoutN4                           // N4, for Q6_K rows (DotQ6_KRows)
+	LayoutN4                           // N4 and N16, for Q6_K rows (DotQ6_KRows, DotQ6_KX16)
 	LayoutAll      = LayoutPairs | LayoutRepacked | LayoutN4
 )
 
@@ -240,7 +243,20 @@ func (q *Q8) QuantizeFor(x []float32, want Layouts) {
 		q.S[b] = d * float32(sum)
 		q.NB[b] = -8 * int32(sum)
 	}
-	q.PL, q.RL, q.N4 = q.PL[:0], q.RL[:0], q.N4[:0] // absent unless built below
+	q.PL, q.RL, q.N4, q.N16 = q.PL[:0], q.RL[:0], q.N4[:0], q.N16[:0] // absent unless built below
+	if want&LayoutN4 != 0 {
+		if cap(q.N16) < n/16 {
+			q.N16 = make([]int32, n/16)
+		}
+		q.N16 = q.N16[:n/16]
+		for i := range q.N16 {
+			var s int32
+			for _, v := range q.Q[16*i : 16*i+16] {
+				s += int32(v)
+			}
+			q.N16[i] = -32 * s
+		}
+	}
 	if want&LayoutPairs != 0 && current.dotQ4_0x2 != nil {
 		q.pairs()
 	}

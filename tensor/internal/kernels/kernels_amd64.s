@@ -2982,6 +2982,441 @@ dotQ4_KX16VNNI_end:
 	VZEROUPPER
 	RET
 
+// func dotQ6_KX16VNNI(w *byte, groups int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·dotQ6_KX16VNNI(SB), $0-56
+	MOVQ         w+0(FP), AX
+	MOVQ         groups+8(FP), CX
+	MOVQ         dst+48(FP), DX
+	MOVL         $0x0f0f0f0f, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x30303030, BX
+	VPBROADCASTD BX, Z1
+
+dotQ6_KX16VNNI_group:
+	CMPQ   CX, $0x01
+	JL     dotQ6_KX16VNNI_end
+	MOVQ   nb+16(FP), BX
+	MOVQ   xq+24(FP), SI
+	MOVQ   xd+32(FP), DI
+	MOVQ   xn+40(FP), R8
+	VXORPS Z2, Z2, Z2
+
+dotQ6_KX16VNNI_block:
+	CMPQ             BX, $0x01
+	JL               dotQ6_KX16VNNI_done
+	VPBROADCASTD     (R8), Z3
+	VPBROADCASTD     4(R8), Z4
+	VPBROADCASTD     8(R8), Z5
+	VPBROADCASTD     12(R8), Z6
+	VPBROADCASTD     16(R8), Z7
+	VPBROADCASTD     20(R8), Z8
+	VPBROADCASTD     24(R8), Z9
+	VPBROADCASTD     28(R8), Z10
+	VPBROADCASTD     32(R8), Z11
+	VPBROADCASTD     36(R8), Z12
+	VPBROADCASTD     40(R8), Z13
+	VPBROADCASTD     44(R8), Z14
+	VPBROADCASTD     48(R8), Z15
+	VPBROADCASTD     52(R8), Z16
+	VPBROADCASTD     56(R8), Z17
+	VPBROADCASTD     60(R8), Z18
+	VMOVDQU32        288(AX), Z19
+	VMOVDQU32        352(AX), Z20
+	VMOVDQU32        416(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    (SI), Z22, Z3
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    32(SI), Z22, Z5
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    64(SI), Z19, Z7
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    96(SI), Z19, Z9
+	VMOVDQU32        480(AX), Z19
+	VMOVDQU32        544(AX), Z20
+	VMOVDQU32        608(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    4(SI), Z22, Z3
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    36(SI), Z22, Z5
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    68(SI), Z19, Z7
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    100(SI), Z19, Z9
+	VMOVDQU32        672(AX), Z19
+	VMOVDQU32        736(AX), Z20
+	VMOVDQU32        800(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    8(SI), Z22, Z3
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    40(SI), Z22, Z5
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    72(SI), Z19, Z7
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    104(SI), Z19, Z9
+	VMOVDQU32        864(AX), Z19
+	VMOVDQU32        928(AX), Z20
+	VMOVDQU32        992(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    12(SI), Z22, Z3
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    44(SI), Z22, Z5
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    76(SI), Z19, Z7
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    108(SI), Z19, Z9
+	VMOVDQU32        1056(AX), Z19
+	VMOVDQU32        1120(AX), Z20
+	VMOVDQU32        1184(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    16(SI), Z22, Z4
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    48(SI), Z22, Z6
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    80(SI), Z19, Z8
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    112(SI), Z19, Z10
+	VMOVDQU32        1248(AX), Z19
+	VMOVDQU32        1312(AX), Z20
+	VMOVDQU32        1376(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    20(SI), Z22, Z4
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    52(SI), Z22, Z6
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    84(SI), Z19, Z8
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    116(SI), Z19, Z10
+	VMOVDQU32        1440(AX), Z19
+	VMOVDQU32        1504(AX), Z20
+	VMOVDQU32        1568(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    24(SI), Z22, Z4
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    56(SI), Z22, Z6
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    88(SI), Z19, Z8
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    120(SI), Z19, Z10
+	VMOVDQU32        1632(AX), Z19
+	VMOVDQU32        1696(AX), Z20
+	VMOVDQU32        1760(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    28(SI), Z22, Z4
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    60(SI), Z22, Z6
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    92(SI), Z19, Z8
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    124(SI), Z19, Z10
+	VMOVDQU32        1824(AX), Z19
+	VMOVDQU32        1888(AX), Z20
+	VMOVDQU32        1952(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    128(SI), Z22, Z11
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    160(SI), Z22, Z13
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    192(SI), Z19, Z15
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    224(SI), Z19, Z17
+	VMOVDQU32        2016(AX), Z19
+	VMOVDQU32        2080(AX), Z20
+	VMOVDQU32        2144(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    132(SI), Z22, Z11
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    164(SI), Z22, Z13
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    196(SI), Z19, Z15
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    228(SI), Z19, Z17
+	VMOVDQU32        2208(AX), Z19
+	VMOVDQU32        2272(AX), Z20
+	VMOVDQU32        2336(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    136(SI), Z22, Z11
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    168(SI), Z22, Z13
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    200(SI), Z19, Z15
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    232(SI), Z19, Z17
+	VMOVDQU32        2400(AX), Z19
+	VMOVDQU32        2464(AX), Z20
+	VMOVDQU32        2528(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    140(SI), Z22, Z11
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    172(SI), Z22, Z13
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    204(SI), Z19, Z15
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    236(SI), Z19, Z17
+	VMOVDQU32        2592(AX), Z19
+	VMOVDQU32        2656(AX), Z20
+	VMOVDQU32        2720(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    144(SI), Z22, Z12
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    176(SI), Z22, Z14
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    208(SI), Z19, Z16
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    240(SI), Z19, Z18
+	VMOVDQU32        2784(AX), Z19
+	VMOVDQU32        2848(AX), Z20
+	VMOVDQU32        2912(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    148(SI), Z22, Z12
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    180(SI), Z22, Z14
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    212(SI), Z19, Z16
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    244(SI), Z19, Z18
+	VMOVDQU32        2976(AX), Z19
+	VMOVDQU32        3040(AX), Z20
+	VMOVDQU32        3104(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    152(SI), Z22, Z12
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    184(SI), Z22, Z14
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    216(SI), Z19, Z16
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    248(SI), Z19, Z18
+	VMOVDQU32        3168(AX), Z19
+	VMOVDQU32        3232(AX), Z20
+	VMOVDQU32        3296(AX), Z21
+	VPANDD           Z0, Z19, Z22
+	VPSLLD           $0x04, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    156(SI), Z22, Z12
+	VPANDD           Z0, Z20, Z22
+	VPSLLD           $0x02, Z21, Z23
+	VPTERNLOGD       $0xf8, Z1, Z23, Z22
+	VPDPBUSD.BCST    188(SI), Z22, Z14
+	VPSRLD           $0x04, Z19, Z19
+	VPANDD           Z0, Z19, Z19
+	VPTERNLOGD       $0xf8, Z1, Z21, Z19
+	VPDPBUSD.BCST    220(SI), Z19, Z16
+	VPSRLD           $0x04, Z20, Z19
+	VPANDD           Z0, Z19, Z19
+	VPSRLD           $0x02, Z21, Z20
+	VPTERNLOGD       $0xf8, Z1, Z20, Z19
+	VPDPBUSD.BCST    252(SI), Z19, Z18
+	VXORPS           Z19, Z19, Z19
+	VPMOVSXBD        32(AX), Z20
+	VPMOVSXBD        48(AX), Z21
+	VPMULLD          Z20, Z3, Z3
+	VPMULLD          Z21, Z4, Z4
+	VPADDD           Z4, Z3, Z3
+	VCVTDQ2PS        Z3, Z3
+	VFMADD231PS.BCST (DI), Z3, Z19
+	VPMOVSXBD        64(AX), Z3
+	VPMOVSXBD        80(AX), Z4
+	VPMULLD          Z3, Z5, Z5
+	VPMULLD          Z4, Z6, Z6
+	VPADDD           Z6, Z5, Z5
+	VCVTDQ2PS        Z5, Z5
+	VFMADD231PS.BCST 4(DI), Z5, Z19
+	VPMOVSXBD        96(AX), Z3
+	VPMOVSXBD        112(AX), Z4
+	VPMULLD          Z3, Z7, Z7
+	VPMULLD          Z4, Z8, Z8
+	VPADDD           Z8, Z7, Z7
+	VCVTDQ2PS        Z7, Z7
+	VFMADD231PS.BCST 8(DI), Z7, Z19
+	VPMOVSXBD        128(AX), Z3
+	VPMOVSXBD        144(AX), Z4
+	VPMULLD          Z3, Z9, Z9
+	VPMULLD          Z4, Z10, Z10
+	VPADDD           Z10, Z9, Z9
+	VCVTDQ2PS        Z9, Z9
+	VFMADD231PS.BCST 12(DI), Z9, Z19
+	VPMOVSXBD        160(AX), Z3
+	VPMOVSXBD        176(AX), Z4
+	VPMULLD          Z3, Z11, Z11
+	VPMULLD          Z4, Z12, Z12
+	VPADDD           Z12, Z11, Z11
+	VCVTDQ2PS        Z11, Z11
+	VFMADD231PS.BCST 16(DI), Z11, Z19
+	VPMOVSXBD        192(AX), Z3
+	VPMOVSXBD        208(AX), Z4
+	VPMULLD          Z3, Z13, Z13
+	VPMULLD          Z4, Z14, Z14
+	VPADDD           Z14, Z13, Z13
+	VCVTDQ2PS        Z13, Z13
+	VFMADD231PS.BCST 20(DI), Z13, Z19
+	VPMOVSXBD        224(AX), Z3
+	VPMOVSXBD        240(AX), Z4
+	VPMULLD          Z3, Z15, Z15
+	VPMULLD          Z4, Z16, Z16
+	VPADDD           Z16, Z15, Z15
+	VCVTDQ2PS        Z15, Z15
+	VFMADD231PS.BCST 24(DI), Z15, Z19
+	VPMOVSXBD        256(AX), Z3
+	VPMOVSXBD        272(AX), Z4
+	VPMULLD          Z3, Z17, Z17
+	VPMULLD          Z4, Z18, Z18
+	VPADDD           Z18, Z17, Z17
+	VCVTDQ2PS        Z17, Z17
+	VFMADD231PS.BCST 28(DI), Z17, Z19
+	VCVTPH2PS        (AX), Z3
+	VFMADD231PS      Z3, Z19, Z2
+	ADDQ             $0x00000d20, AX
+	ADDQ             $0x00000100, SI
+	ADDQ             $0x20, DI
+	ADDQ             $0x40, R8
+	DECQ             BX
+	JMP              dotQ6_KX16VNNI_block
+
+dotQ6_KX16VNNI_done:
+	VMOVUPS Z2, (DX)
+	ADDQ    $0x40, DX
+	DECQ    CX
+	JMP     dotQ6_KX16VNNI_group
+
+dotQ6_KX16VNNI_end:
+	VZEROUPPER
+	RET
+
 // func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·dotQ6_KVNNI(SB), $0-64

@@ -96,3 +96,92 @@ func DotQ4_KX16(w []byte, groups int, a *Q8, dst []float32) {
 	}
 	current.dotQ4_KX16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.S), &dst[0])
 }
+
+// Q6_KX16: Q6_K rows interleaved 16 at a time (see dotQ6_KX16VNNI in
+// _asm). Per super-block, 3360 bytes (the 16 rows' 210):
+//
+//	[0:32)      d of the 16 rows (f16)
+//	[32:288)    scales: for group g = 0..15, the 16 rows' int8 scale
+//	[288:3360)  for half h = 0, 1 and step s = 0..7, 192 bytes: the 16
+//	            rows' bytes 4s..4s+3 of ql[64h:], of ql[64h+32:] and of
+//	            qh[32h:] (64 bytes each)
+
+// q6kxBlock is the size of one interleaved super-block of 16 rows.
+const q6kxBlock = 16 * 210
+
+// CanRepackQ6_KX16 reports whether the current tier has the 16-row Q6_K
+// kernel.
+func CanRepackQ6_KX16() bool { return current.dotQ6_KX16 != nil }
+
+// q6kxMap calls f(interleaved offset, original offset, length) for every
+// piece of row r's block.
+func q6kxMap(r int, f func(x, o, n int)) {
+	f(2*r, 208, 2)
+	for g := 0; g < 16; g++ {
+		f(32+16*g+r, 192+g, 1)
+	}
+	for h := 0; h < 2; h++ {
+		for s := 0; s < 8; s++ {
+			base := 288 + 192*(8*h+s) + 4*r
+			f(base, 64*h+4*s, 4)
+			f(base+64, 64*h+32+4*s, 4)
+			f(base+128, 128+32*h+4*s, 4)
+		}
+	}
+}
+
+// RepackQ6_KX16 rearranges 16 consecutive Q6_K rows of nb super-blocks
+// each (16·210·nb bytes) in place into the Q6_KX16 layout.
+func RepackQ6_KX16(group []byte, nb int) {
+	tmp := make([]byte, q6kxBlock*nb)
+	copy(tmp, group)
+	for b := 0; b < nb; b++ {
+		out := group[q6kxBlock*b : q6kxBlock*(b+1)]
+		for r := 0; r < 16; r++ {
+			blk := tmp[r*210*nb+210*b:]
+			q6kxMap(r, func(x, o, n int) { copy(out[x:x+n], blk[o:o+n]) })
+		}
+	}
+}
+
+// Q6_KX16Block rebuilds the original 210-byte Q6_K block of row r (0..15)
+// from one interleaved super-block of a group.
+func Q6_KX16Block(blk []byte, r int, out *[210]byte) {
+	q6kxMap(r, func(x, o, n int) { copy(out[o:o+n], blk[x:x+n]) })
+}
+
+// DequantQ6_KX16Row dequantizes row r (0..15) of a 16-row group.
+func DequantQ6_KX16Row(group []byte, r int, dst []float32) {
+	var blk [210]byte
+	for b := 0; b < len(dst)/256; b++ {
+		Q6_KX16Block(group[q6kxBlock*b:], r, &blk)
+		DequantQ6_K(dst[256*b:256*b+256], blk[:])
+	}
+}
+
+// DotQ6_KX16 computes dst[16·i + r] for groups consecutive 16-row groups
+// of w against activations a (quantized with LayoutN4).
+func DotQ6_KX16(w []byte, groups int, a *Q8, dst []float32) {
+	nb := len(a.D) / 8
+	if groups <= 0 {
+		return
+	}
+	_ = w[groups*q6kxBlock*nb-1]
+	_ = dst[16*groups-1]
+	if current.dotQ6_KX16 == nil || len(a.N16) != 16*nb {
+		var blk [210]byte
+		row := make([]byte, 210*nb)
+		for gi := 0; gi < groups; gi++ {
+			grp := w[gi*q6kxBlock*nb:]
+			for r := 0; r < 16; r++ {
+				for b := 0; b < nb; b++ {
+					Q6_KX16Block(grp[q6kxBlock*b:], r, &blk)
+					copy(row[210*b:], blk[:])
+				}
+				dst[16*gi+r] = dotQ6_KGeneric(row, a)
+			}
+		}
+		return
+	}
+	current.dotQ6_KX16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.N16), &dst[0])
+}

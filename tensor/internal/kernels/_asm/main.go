@@ -39,6 +39,7 @@ func main() {
 	dotQ4_KVNNI()
 	dotQ5_KVNNI()
 	dotQ4_KX16VNNI()
+	dotQ6_KX16VNNI()
 	dotQ6_KVNNI()
 	for _, lt := range legacyTypes {
 		dotLegacyVNNI(lt)

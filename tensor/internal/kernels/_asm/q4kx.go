@@ -126,3 +126,112 @@ func dotQ4_KX16VNNI() {
 	VZEROUPPER()
 	RET()
 }
+
+// dotQ6_KX16VNNI: Q6_K rows interleaved 16 at a time (see RepackQ6_KX16),
+// each ZMM lane one row. Per super-block of a group (3360 bytes): d[16]
+// (f16), the 16 scale groups' int8 scales as [group][16 rows], then for
+// half h = 0, 1 and step s = 0..7 three 64-byte vectors of the 16 rows'
+// bytes 4s..4s+3 of ql[64h:], ql[64h+32:] and qh[32h:]. One step yields
+// the 6-bit values of elements 4s.. of the four quarters k of the half
+// (low nibbles of the first vector for k = 0, of the second for k = 1,
+// their high nibbles for k = 2, 3; bits 2k of qh above them). Each of the
+// 16 scale groups has its own integer accumulator, started at
+// −32·Σ x over the group (xn), so the −32 offset costs nothing; the two
+// groups of an activation block are scaled in integers (VPMULLD) and
+// summed before one conversion.
+func dotQ6_KX16VNNI() {
+	name := "dotQ6_KX16VNNI"
+	TEXT(name, 0, "func(w *byte, groups int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)")
+	Doc(name + " computes 16·groups dot products of 16-row-interleaved Q6_K groups with int8 activations (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	groups := Load(Param("groups"), GP64())
+	dst := Load(Param("dst"), GP64())
+	m0f := bcastConst(0x0f0f0f0f)
+	m30 := bcastConst(0x30303030)
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("group"))
+	CMPQ(groups, U8(1))
+	JL(LabelRef(lbl("end")))
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xd := Load(Param("xd"), GP64())
+	xn := Load(Param("xn"), GP64())
+	acc := ZMM()
+	VXORPS(acc, acc, acc)
+	Label(lbl("block"))
+	CMPQ(nb, U8(1))
+	JL(LabelRef(lbl("done")))
+	ai := make([]VecVirtual, 16)
+	for g := range ai {
+		ai[g] = ZMM()
+		VPBROADCASTD(Mem{Base: xn, Disp: 4 * g}, ai[g])
+	}
+	for h := 0; h < 2; h++ {
+		for s := 0; s < 8; s++ {
+			off := 288 + 192*(8*h+s)
+			l0, l1, qh := ZMM(), ZMM(), ZMM()
+			VMOVDQU32(Mem{Base: w, Disp: off}, l0)
+			VMOVDQU32(Mem{Base: w, Disp: off + 64}, l1)
+			VMOVDQU32(Mem{Base: w, Disp: off + 128}, qh)
+			for k := 0; k < 4; k++ {
+				lo := l0
+				if k%2 == 1 {
+					lo = l1
+				}
+				q := ZMM()
+				if k >= 2 {
+					VPSRLD(U8(4), lo, q)
+					VPANDD(m0f, q, q)
+				} else {
+					VPANDD(m0f, lo, q)
+				}
+				hb := ZMM()
+				switch k {
+				case 0:
+					VPSLLD(U8(4), qh, hb)
+				case 1:
+					VPSLLD(U8(2), qh, hb)
+				case 2:
+					hb = qh
+				case 3:
+					VPSRLD(U8(2), qh, hb)
+				}
+				// q |= hb & 0x30 (VPTERNLOGD: A | (B & C), imm 0xF8).
+				VPTERNLOGD(U8(0xF8), m30, hb, q)
+				m := 4*h + k // activation block
+				g := 2*m + s/4
+				VPDPBUSD_BCST(Mem{Base: xq, Disp: 32*m + 4*s}, q, ai[g])
+			}
+		}
+	}
+	// Scale: per activation block m, (sc_2m·A_2m + sc_2m+1·A_2m+1)·xd_m.
+	t := ZMM()
+	VXORPS(t, t, t)
+	for m := 0; m < 8; m++ {
+		s0, s1 := ZMM(), ZMM()
+		VPMOVSXBD(Mem{Base: w, Disp: 32 + 16*(2*m)}, s0)
+		VPMOVSXBD(Mem{Base: w, Disp: 32 + 16*(2*m+1)}, s1)
+		VPMULLD(s0, ai[2*m], ai[2*m])
+		VPMULLD(s1, ai[2*m+1], ai[2*m+1])
+		VPADDD(ai[2*m+1], ai[2*m], ai[2*m])
+		VCVTDQ2PS(ai[2*m], ai[2*m])
+		VFMADD231PS_BCST(Mem{Base: xd, Disp: 4 * m}, ai[2*m], t)
+	}
+	dv := ZMM()
+	VCVTPH2PS(Mem{Base: w}, dv)
+	VFMADD231PS(dv, t, acc)
+	ADDQ(U32(3360), w)
+	ADDQ(U32(256), xq)
+	ADDQ(U8(32), xd)
+	ADDQ(U8(64), xn)
+	DECQ(nb)
+	JMP(LabelRef(lbl("block")))
+	Label(lbl("done"))
+	VMOVUPS(acc, Mem{Base: dst})
+	ADDQ(U8(64), dst)
+	DECQ(groups)
+	JMP(LabelRef(lbl("group")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}
