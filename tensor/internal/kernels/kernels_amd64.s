@@ -522,7 +522,7 @@ q4r_end:
 	RET
 
 // func dotQ4_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
-// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VNNI, MMX+
+// Requires: AVX, AVX512BW, AVX512DQ, AVX512F, AVX512VNNI
 TEXT ·dotQ4_0X16VNNI(SB), NOSPLIT, $0-56
 	MOVQ         w+0(FP), AX
 	MOVQ         groups+8(FP), CX
@@ -542,8 +542,6 @@ x16_group:
 x16_block:
 	CMPQ          BX, $0x01
 	JL            x16_done
-	PREFETCHT0    1024(AX)
-	PREFETCHT0    1088(AX)
 	VPBROADCASTD  (DI), Z2
 	VPXORD        Z3, Z3, Z3
 	VPXORD        Z4, Z4, Z4
