@@ -8,8 +8,8 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 
+	"github.com/gophi/gophi/internal/atomicfile"
 	"github.com/gophi/gophi/tensor"
 )
 
@@ -234,36 +234,13 @@ func (w *Writer) WriteTo(out io.Writer) (int64, error) {
 
 // WriteFile writes the GGUF file to path atomically: to a temporary file in
 // the same directory, synced, then renamed over path.
-func (w *Writer) WriteFile(path string) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+func (w *Writer) WriteFile(path string) error {
+	err := atomicfile.Write(path, func(f *os.File) error {
+		_, err := w.WriteTo(f)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("gguf: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := w.WriteTo(tmp); err != nil {
-		return fmt.Errorf("%w (writing %s)", err, path)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("gguf: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("gguf: sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("gguf: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("gguf: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable; best effort
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

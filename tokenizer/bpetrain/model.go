@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/gophi/gophi/internal/atomicfile"
 	"github.com/gophi/gophi/tokenizer"
 )
 
@@ -200,40 +199,13 @@ func (m *Model) Tokenizer() (*tokenizer.Tokenizer, error) {
 
 // WriteFile writes the model's tokenizer.json to path atomically: to a
 // temporary file in the same folder, synced, then renamed over path.
-func (m *Model) WriteFile(path string) (err error) {
+func (m *Model) WriteFile(path string) error {
 	var b bytes.Buffer
 	if err := m.WriteJSON(&b); err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := atomicfile.WriteBytes(path, b.Bytes()); err != nil {
 		return fmt.Errorf("bpetrain: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(b.Bytes()); err != nil {
-		return fmt.Errorf("bpetrain: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("bpetrain: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("bpetrain: sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("bpetrain: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("bpetrain: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable; best effort
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+
+	"github.com/gophi/gophi/internal/atomicfile"
 )
 
 // DefaultShardTokens is the default shard size limit: 100M tokens (200 MB of
@@ -225,36 +227,9 @@ func (w *Writer) Abort() {
 
 // writeAtomic writes data to path through a synced temporary file in the
 // same folder and a rename.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+func writeAtomic(path string, data []byte) error {
+	if err := atomicfile.WriteBytes(path, data); err != nil {
 		return fmt.Errorf("shards: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("shards: write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("shards: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("shards: sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("shards: close %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("shards: %w", err)
-	}
-	if d, err := os.Open(dir); err == nil { // make the rename durable; best effort
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
