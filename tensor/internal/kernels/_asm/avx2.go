@@ -392,39 +392,7 @@ func dotK45AVX2(five bool) {
 	Label(lbl("block"))
 	CMPQ(nb, U8(1))
 	JL(LabelRef(lbl("done")))
-	a, b, c := GP32(), GP32(), GP32()
-	MOVL(Mem{Base: wp, Disp: 4}, a)
-	MOVL(Mem{Base: wp, Disp: 8}, b)
-	MOVL(Mem{Base: wp, Disp: 12}, c)
-	scLo, mnLo, scHi, mnHi, t := GP32(), GP32(), GP32(), GP32(), GP32()
-	MOVL(a, scLo)
-	ANDL(U32(0x3f3f3f3f), scLo)
-	MOVL(b, mnLo)
-	ANDL(U32(0x3f3f3f3f), mnLo)
-	MOVL(c, scHi)
-	ANDL(U32(0x0f0f0f0f), scHi)
-	MOVL(a, t)
-	SHRL(U8(6), t)
-	ANDL(U32(0x03030303), t)
-	SHLL(U8(4), t)
-	ORL(t, scHi)
-	MOVL(c, mnHi)
-	SHRL(U8(4), mnHi)
-	ANDL(U32(0x0f0f0f0f), mnHi)
-	MOVL(b, t)
-	SHRL(U8(6), t)
-	ANDL(U32(0x03030303), t)
-	SHLL(U8(4), t)
-	ORL(t, mnHi)
-	bytes8 := func(lo, hi Register) VecVirtual {
-		x := XMM()
-		VMOVD(lo, x)
-		VPINSRD(U8(1), hi, x, x)
-		y := YMM()
-		VPMOVZXBD(x, y)
-		VCVTDQ2PS(y, y)
-		return y
-	}
+	scLo, mnLo, scHi, mnHi := k4Scales(wp)
 	mnf := bytes8(mnLo, mnHi)
 	mh := XMM()
 	VPBROADCASTW(Mem{Base: wp, Disp: 2}, mh)
@@ -640,4 +608,48 @@ func avx2Kernels() {
 	dotK45AVX2(false)
 	dotK45AVX2(true)
 	dotQ6_KAVX2()
+}
+
+// k4Scales unpacks the 12 scale bytes at wp+4 of a Q4_K/Q5_K block into
+// four registers of four bytes each: the 6-bit scales of sub-blocks 0-3
+// and 4-7 and likewise the mins (llama.cpp's get_scale_min_k4, four at a
+// time).
+func k4Scales(wp Register) (scLo, mnLo, scHi, mnHi Register) {
+	a, b, c := GP32(), GP32(), GP32()
+	MOVL(Mem{Base: wp, Disp: 4}, a)
+	MOVL(Mem{Base: wp, Disp: 8}, b)
+	MOVL(Mem{Base: wp, Disp: 12}, c)
+	scLo, mnLo, scHi, mnHi = GP32(), GP32(), GP32(), GP32()
+	t := GP32()
+	MOVL(a, scLo)
+	ANDL(U32(0x3f3f3f3f), scLo)
+	MOVL(b, mnLo)
+	ANDL(U32(0x3f3f3f3f), mnLo)
+	MOVL(c, scHi)
+	ANDL(U32(0x0f0f0f0f), scHi)
+	MOVL(a, t)
+	SHRL(U8(6), t)
+	ANDL(U32(0x03030303), t)
+	SHLL(U8(4), t)
+	ORL(t, scHi)
+	MOVL(c, mnHi)
+	SHRL(U8(4), mnHi)
+	ANDL(U32(0x0f0f0f0f), mnHi)
+	MOVL(b, t)
+	SHRL(U8(6), t)
+	ANDL(U32(0x03030303), t)
+	SHLL(U8(4), t)
+	ORL(t, mnHi)
+	return scLo, mnLo, scHi, mnHi
+}
+
+// bytes8 widens the four bytes of lo and of hi to eight float32 in a YMM.
+func bytes8(lo, hi Register) VecVirtual {
+	x := XMM()
+	VMOVD(lo, x)
+	VPINSRD(U8(1), hi, x, x)
+	y := YMM()
+	VPMOVZXBD(x, y)
+	VCVTDQ2PS(y, y)
+	return y
 }
