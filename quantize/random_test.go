@@ -166,3 +166,54 @@ func TestWriteRandomNoTokenizer(t *testing.T) {
 	}
 	m.Close()
 }
+
+// TestRepackedModel loads K-quant files of the "small" shape (dimensions
+// that are multiples of 256, so Q4_K, Q5_K and Q6_K are really used) read
+// into memory, where matrices are repacked for this CPU (Q4_KX, Q6_KX), and
+// mapped, where they are not: prompt and decoding logits must agree.
+func TestRepackedModel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 10 MB models")
+	}
+	dir := t.TempDir()
+	ids := make([]int32, 24) // ≥ 20 tokens: the int8 GEMM path
+	for i := range ids {
+		ids[i] = int32(i*331+7) % 32000
+	}
+	for _, ft := range []FileType{Q4_K_M, Q5_K_M, Q6_K, Q4_0} {
+		out := filepath.Join(dir, ft.String()+".gguf")
+		if err := WriteRandomWith(context.Background(), out, RandomOptions{Shape: "small", Type: ft, Seed: 3}); err != nil {
+			t.Fatal(err)
+		}
+		run := func(noMmap bool) []float32 {
+			m, err := model.LoadGGUF(out, model.LoadOptions{NoMmap: noMmap, Threads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			s, _ := m.NewSequence(64)
+			lg, err := m.Eval(s, ids, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range ids[:4] { // then decoding, one token at a time
+				next, err := m.Eval(s, []int32{id}, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lg = append(lg, next...)
+			}
+			return lg
+		}
+		mapped, read := run(false), run(true)
+		var num, den float64
+		for i := range mapped {
+			d := float64(read[i] - mapped[i])
+			num += d * d
+			den += float64(mapped[i]) * float64(mapped[i])
+		}
+		if e := math.Sqrt(num / den); e > 1e-5 || den == 0 {
+			t.Errorf("%v: repacked against mapped logits: relative error %.3g", ft, e)
+		}
+	}
+}
