@@ -75,7 +75,7 @@ func ReadAll(path string) (*Mapping, error) {
 		return m, nil
 	}
 	buf, free := anonAlloc(size)
-	if _, err := io.ReadFull(f, buf); err != nil {
+	if err := readParallel(f, buf); err != nil {
 		if free != nil {
 			free(buf)
 		}
@@ -89,6 +89,44 @@ func ReadAll(path string) (*Mapping, error) {
 	m.anon = true
 	return m, nil
 }
+
+// readParallel fills buf from the start of f with a few concurrent
+// positioned reads of large pieces: on virtual and solid-state disks,
+// several requests in flight read a cold file faster than one stream.
+func readParallel(f *os.File, buf []byte) error {
+	n := min(readers, max(1, len(buf)/minPiece))
+	if n == 1 {
+		_, err := io.ReadFull(f, buf)
+		return err
+	}
+	piece := (len(buf) + n - 1) / n
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		lo, hi := i*piece, min(len(buf), (i+1)*piece)
+		go func() {
+			_, err := f.ReadAt(buf[lo:hi], int64(lo))
+			if err == io.EOF && hi == len(buf) {
+				err = io.ErrUnexpectedEOF
+			}
+			errs <- err
+		}()
+	}
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// readers is how many concurrent reads ReadAll issues for a large file,
+// each of at least minPiece bytes. Cold Phi-3-mini Q4_0 (2.2 GB) load plus
+// first token on the dev VM: 3.2-3.3 s with one read, 2.3-2.4 s with four.
+var (
+	readers  = 4
+	minPiece = 64 << 20
+)
 
 // fileSize returns the size of the open regular file f, checking that it is
 // a regular file that fits in the address space.

@@ -85,3 +85,26 @@ func TestNilMapping(t *testing.T) {
 		t.Error("nil Mapping misbehaves")
 	}
 }
+
+// TestReadAllParallel reads a file in several concurrent pieces (the path
+// large files take) and checks every byte.
+func TestReadAllParallel(t *testing.T) {
+	defer func(r, p int) { readers, minPiece = r, p }(readers, minPiece)
+	readers, minPiece = 4, 1000
+	data := make([]byte, 10007)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	path := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if !bytes.Equal(m.Data(), data) {
+		t.Fatal("parallel read differs from the file")
+	}
+}

@@ -9,8 +9,10 @@ package kernels
 //go:generate sh -c "cd _asm && go run . -out ../kernels_amd64.s -stubs ../stubs_amd64.go -pkg kernels"
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
+	"sync"
 	"unsafe"
 )
 
@@ -650,18 +652,35 @@ func CanRepackQ4_0X16() bool { return current.dotQ4_0X16 != nil }
 // (16·18·nb bytes) in place: per block, the 16 rows' scales, then for
 // g = 0..3 bytes 4g..4g+3 of each row's 16 nibble bytes.
 func RepackQ4_0X16(group []byte, nb int) {
-	tmp := make([]byte, 16*18*nb)
-	copy(tmp, group)
+	tmp := repackScratch(16 * 18 * nb)
+	defer repackBufs.Put(tmp)
+	copy(*tmp, group)
+	src := *tmp
+	le := binary.LittleEndian
 	for b := 0; b < nb; b++ {
 		out := group[288*b : 288*b+288]
 		for r := 0; r < 16; r++ {
-			blk := tmp[r*18*nb+18*b:]
-			out[2*r], out[2*r+1] = blk[0], blk[1]
+			blk := src[r*18*nb+18*b : r*18*nb+18*b+18]
+			le.PutUint16(out[2*r:], le.Uint16(blk))
 			for g := 0; g < 4; g++ {
-				copy(out[32+64*g+4*r:32+64*g+4*r+4], blk[2+4*g:6+4*g])
+				le.PutUint32(out[32+64*g+4*r:], le.Uint32(blk[2+4*g:]))
 			}
 		}
 	}
+}
+
+// repackBufs recycles the copies the repack functions rearrange from, so
+// that loading a model does not allocate its size again in garbage.
+var repackBufs sync.Pool
+
+// repackScratch returns a buffer of n bytes from repackBufs.
+func repackScratch(n int) *[]byte {
+	if p, ok := repackBufs.Get().(*[]byte); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	b := make([]byte, n)
+	return &b
 }
 
 // DequantQ4_0X16Row dequantizes row r (0..15) of a 16-row group.

@@ -1,6 +1,9 @@
 package kernels
 
-import "unsafe"
+import (
+	"encoding/binary"
+	"unsafe"
+)
 
 // Q4_KX16: Q4_K rows interleaved 16 at a time, so the decode kernel's
 // vector lanes are rows (see dotQ4_KX16VNNI in _asm). Same size as the 16
@@ -24,21 +27,23 @@ func CanRepackQ4_KX16() bool { return current.dotQ4_KX16 != nil }
 // RepackQ4_KX16 rearranges 16 consecutive Q4_K rows of nb super-blocks
 // each (16·144·nb bytes) in place into the Q4_KX16 layout.
 func RepackQ4_KX16(group []byte, nb int) {
-	tmp := make([]byte, q4kxBlock*nb)
+	le := binary.LittleEndian
+	buf := repackScratch(q4kxBlock * nb)
+	defer repackBufs.Put(buf)
+	tmp := *buf
 	copy(tmp, group)
 	for b := 0; b < nb; b++ {
 		out := group[q4kxBlock*b : q4kxBlock*(b+1)]
 		for r := 0; r < 16; r++ {
-			blk := tmp[r*144*nb+144*b:]
-			copy(out[2*r:2*r+2], blk[0:2])
-			copy(out[32+2*r:32+2*r+2], blk[2:4])
-			copy(out[64+4*r:64+4*r+4], blk[4:8])
-			copy(out[128+4*r:128+4*r+4], blk[8:12])
-			copy(out[192+4*r:192+4*r+4], blk[12:16])
+			blk := tmp[r*144*nb+144*b : r*144*nb+144*b+144]
+			le.PutUint16(out[2*r:], le.Uint16(blk[0:]))
+			le.PutUint16(out[32+2*r:], le.Uint16(blk[2:]))
+			le.PutUint32(out[64+4*r:], le.Uint32(blk[4:]))
+			le.PutUint32(out[128+4*r:], le.Uint32(blk[8:]))
+			le.PutUint32(out[192+4*r:], le.Uint32(blk[12:]))
 			for c := 0; c < 4; c++ {
 				for s := 0; s < 8; s++ {
-					o := 256 + 64*(4*s+c) + 4*r
-					copy(out[o:o+4], blk[16+32*c+4*s:16+32*c+4*s+4])
+					le.PutUint32(out[256+64*(4*s+c)+4*r:], le.Uint32(blk[16+32*c+4*s:]))
 				}
 			}
 		}
@@ -133,13 +138,28 @@ func q6kxMap(r int, f func(x, o, n int)) {
 // RepackQ6_KX16 rearranges 16 consecutive Q6_K rows of nb super-blocks
 // each (16·210·nb bytes) in place into the Q6_KX16 layout.
 func RepackQ6_KX16(group []byte, nb int) {
-	tmp := make([]byte, q6kxBlock*nb)
+	le := binary.LittleEndian
+	buf := repackScratch(q6kxBlock * nb)
+	defer repackBufs.Put(buf)
+	tmp := *buf
 	copy(tmp, group)
 	for b := 0; b < nb; b++ {
 		out := group[q6kxBlock*b : q6kxBlock*(b+1)]
 		for r := 0; r < 16; r++ {
-			blk := tmp[r*210*nb+210*b:]
-			q6kxMap(r, func(x, o, n int) { copy(out[x:x+n], blk[o:o+n]) })
+			blk := tmp[r*210*nb+210*b : r*210*nb+210*b+210]
+			// As q6kxMap, with word moves (loading models spends its time here).
+			le.PutUint16(out[2*r:], le.Uint16(blk[208:]))
+			for g := 0; g < 16; g++ {
+				out[32+16*g+r] = blk[192+g]
+			}
+			for h := 0; h < 2; h++ {
+				for s := 0; s < 8; s++ {
+					base := 288 + 192*(8*h+s) + 4*r
+					le.PutUint32(out[base:], le.Uint32(blk[64*h+4*s:]))
+					le.PutUint32(out[base+64:], le.Uint32(blk[64*h+32+4*s:]))
+					le.PutUint32(out[base+128:], le.Uint32(blk[128+32*h+4*s:]))
+				}
+			}
 		}
 	}
 }
