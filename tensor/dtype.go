@@ -58,6 +58,10 @@ const (
 	// Q6_KX is Q6_K with rows interleaved 16 at a time (see
 	// kernels.RepackQ6_KX16); same size, rows not contiguous, never in files.
 	Q6_KX DType = 203
+
+	// Q8_0X is Q8_0 with rows interleaved 16 at a time and weights stored
+	// plus 128 (see kernels.RepackQ8_0X16); same size, never in files.
+	Q8_0X DType = 204
 )
 
 type typeInfo struct {
@@ -93,6 +97,7 @@ var types = [...]typeInfo{
 	Q4_0X: {"Q4_0X", 32, 18},
 	Q4_KX: {"Q4_KX", 256, 144},
 	Q6_KX: {"Q6_KX", 256, 210},
+	Q8_0X: {"Q8_0X", 32, 34},
 }
 
 func (d DType) info() (typeInfo, bool) {

@@ -52,7 +52,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	a.s = growF32(a.s, nb*pad)
 	off := int32(8) // Q4_0, Q4_0R, Q4_0X
 	switch t {
-	case Q8_0:
+	case Q8_0, Q8_0X:
 		off = 128
 	case Q4_K, Q4_KX, Q5_K, Q4_1, Q5_1:
 		off = 0 // their offsets are the per-row mins, applied through s
@@ -173,6 +173,21 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 					v := le.Uint32(blk[32+64*g+4*rr:])
 					le.PutUint32(out[g*128+4*r:], v&0x0f0f0f0f)
 					le.PutUint32(out[(4+g)*128+4*r:], v>>4&0x0f0f0f0f)
+				}
+				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 2*rr)))
+			}
+			continue
+		}
+		if w.Type == Q8_0X {
+			// Group of 16 rows; per block 16 scales, then [step][16 rows][4]
+			// bytes already stored plus 128, as the panel wants them.
+			grp := w.Data[((r0+r)/16)*16*w.rowBytes:]
+			rr := (r0 + r) % 16
+			for b := 0; b < nb; b++ {
+				blk := grp[544*(b0+b):]
+				out := panel[b*bb:]
+				for s := 0; s < 8; s++ {
+					le.PutUint32(out[s*128+4*r:], le.Uint32(blk[32+64*s+4*rr:]))
 				}
 				le.PutUint32(out[1024+4*r:], math.Float32bits(f16At(blk, 2*rr)))
 			}

@@ -53,6 +53,10 @@ func (m *Matrix) RowF32(r int, dst []float32) {
 		kernels.DequantQ6_KX16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
 		return
 	}
+	if m.Type == Q8_0X {
+		kernels.DequantQ8_0X16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
+		return
+	}
 	if err := DequantizeRow(m.Type, m.Row(r), dst[:m.Cols]); err != nil {
 		panic(err) // unreachable: NewMatrix validated the type and size
 	}
@@ -166,7 +170,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 			t.q8[i].QuantizeFor(x[i*w.Cols:(i+1)*w.Cols], want)
 		}
 	}
-	if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX {
+	if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX || w.Type == Q8_0X {
 		p.parallel(w.Rows/16, t) // in groups of 16 rows
 		return
 	}
@@ -176,7 +180,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 // int8Decode reports whether decoding type t multiplies 8-bit activations.
 func int8Decode(t DType) bool {
 	switch t {
-	case Q8_0, Q4_0, Q4_0R, Q4_0X, Q4_1, Q5_0, Q5_1, Q4_K, Q4_KX, Q5_K, Q6_K, Q6_KX:
+	case Q8_0, Q8_0X, Q4_0, Q4_0R, Q4_0X, Q4_1, Q5_0, Q5_1, Q4_K, Q4_KX, Q5_K, Q6_K, Q6_KX:
 		return true
 	}
 	return false
@@ -220,6 +224,13 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	}
 	if t.gemm {
 		t.runGemm(worker, lo, hi)
+		return
+	}
+	if w.Type == Q8_0X { // lo, hi count groups of 16 rows
+		g := 16 * w.rowBytes
+		for i := 0; i < n; i++ {
+			kernels.DotQ8_0X16(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
+		}
 		return
 	}
 	if w.Type == Q4_0X { // lo, hi count groups of 16 rows
@@ -331,7 +342,7 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 			off := k0 / be * bb
 			nbytes := kc / be * bb
 			for r := 0; r < nr; r++ {
-				if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX { // rows are interleaved: dequantize whole
+				if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX || w.Type == Q8_0X { // rows are interleaved: dequantize whole
 					w.RowF32(r0+r, full)
 					copy(rowsBuf[r*kc:(r+1)*kc], full[k0:k0+kc])
 					continue
@@ -354,9 +365,18 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 
 // Repack rearranges the matrix's data in place into a faster layout for
 // this CPU's kernels when there is one (with AVX-512 VNNI: Q4_0 → Q4_0X or
-// Q4_0R, Q4_K → Q4_KX, Q6_K → Q6_KX) and reports whether it did. The data must be writable and not shared with
+// Q4_0R, Q4_K → Q4_KX, Q6_K → Q6_KX, Q8_0 → Q8_0X) and reports whether it
+// did. The data must be writable and not shared with
 // anything that reads it as the file's type.
 func (m *Matrix) Repack() bool {
+	if m.Type == Q8_0 && m.Rows%16 == 0 && kernels.CanRepackQ8_0X16() {
+		g := 16 * m.rowBytes
+		for r := 0; r < m.Rows; r += 16 {
+			kernels.RepackQ8_0X16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/32)
+		}
+		m.Type = Q8_0X
+		return true
+	}
 	if m.Type == Q6_K && m.Rows%16 == 0 && kernels.CanRepackQ6_KX16() {
 		g := 16 * m.rowBytes
 		for r := 0; r < m.Rows; r += 16 {

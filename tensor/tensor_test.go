@@ -350,7 +350,7 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 // matrix is repacked for this CPU's kernels, decoding and in batches.
 func TestRepack(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
-	for _, typ := range []DType{Q4_0, Q4_K, Q6_K} {
+	for _, typ := range []DType{Q4_0, Q4_K, Q6_K, Q8_0} {
 		rows, cols := 64, 512
 		wf := randVec(r, rows*cols, 0.5)
 		rb, _ := typ.RowBytes(cols)

@@ -61,6 +61,7 @@ type impl struct {
 	dotQ5_K    rowsKernel
 	dotQ4_KX16 func(w *byte, groups, nb int, xq *int8, xd, xs, dst *float32)
 	dotQ6_KX16 func(w *byte, groups, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+	dotQ8_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
 	dotQ4_1    rowsKernel
 	dotQ5_0    rowsKernel
 	dotQ5_1    rowsKernel

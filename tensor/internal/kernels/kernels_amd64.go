@@ -63,6 +63,7 @@ func init() {
 			dotQ5_K:    dotQ5_KVNNI,
 			dotQ4_KX16: dotQ4_KX16VNNI,
 			dotQ6_KX16: dotQ6_KX16VNNI,
+			dotQ8_0X16: dotQ8_0X16VNNI,
 			dotQ4_1:    dotQ4_1VNNI,
 			dotQ5_0:    dotQ5_0VNNI,
 			dotQ5_1:    dotQ5_1VNNI,

@@ -3415,6 +3415,70 @@ dotQ6_KX16VNNI_end:
 	VZEROUPPER
 	RET
 
+// func dotQ8_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·dotQ8_0X16VNNI(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), AX
+	MOVQ groups+8(FP), CX
+	MOVQ dst+48(FP), DX
+
+dotQ8_0X16VNNI_group:
+	CMPQ   CX, $0x01
+	JL     dotQ8_0X16VNNI_end
+	MOVQ   nb+16(FP), BX
+	MOVQ   xq+24(FP), SI
+	MOVQ   xn+32(FP), DI
+	MOVQ   xd+40(FP), R8
+	VXORPS Z0, Z0, Z0
+
+dotQ8_0X16VNNI_block:
+	CMPQ          BX, $0x01
+	JL            dotQ8_0X16VNNI_done
+	VPBROADCASTD  (DI), Z1
+	VPSLLD        $0x04, Z1, Z1
+	VPXORD        Z2, Z2, Z2
+	VPXORD        Z3, Z3, Z3
+	VPXORD        Z4, Z4, Z4
+	VMOVDQU32     32(AX), Z5
+	VPDPBUSD.BCST (SI), Z5, Z1
+	VMOVDQU32     96(AX), Z5
+	VPDPBUSD.BCST 4(SI), Z5, Z2
+	VMOVDQU32     160(AX), Z5
+	VPDPBUSD.BCST 8(SI), Z5, Z3
+	VMOVDQU32     224(AX), Z5
+	VPDPBUSD.BCST 12(SI), Z5, Z4
+	VMOVDQU32     288(AX), Z5
+	VPDPBUSD.BCST 16(SI), Z5, Z1
+	VMOVDQU32     352(AX), Z5
+	VPDPBUSD.BCST 20(SI), Z5, Z2
+	VMOVDQU32     416(AX), Z5
+	VPDPBUSD.BCST 24(SI), Z5, Z3
+	VMOVDQU32     480(AX), Z5
+	VPDPBUSD.BCST 28(SI), Z5, Z4
+	VPADDD        Z2, Z1, Z1
+	VPADDD        Z4, Z3, Z3
+	VPADDD        Z3, Z1, Z1
+	VCVTDQ2PS     Z1, Z1
+	VCVTPH2PS     (AX), Z5
+	VMULPS.BCST   (R8), Z5, Z5
+	VFMADD231PS   Z1, Z5, Z0
+	ADDQ          $0x00000220, AX
+	ADDQ          $0x20, SI
+	ADDQ          $0x04, DI
+	ADDQ          $0x04, R8
+	DECQ          BX
+	JMP           dotQ8_0X16VNNI_block
+
+dotQ8_0X16VNNI_done:
+	VMOVUPS Z0, (DX)
+	ADDQ    $0x40, DX
+	DECQ    CX
+	JMP     dotQ8_0X16VNNI_group
+
+dotQ8_0X16VNNI_end:
+	VZEROUPPER
+	RET
+
 // func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 // Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL, AVX512VNNI, MMX+
 TEXT ·dotQ6_KVNNI(SB), $0-64

@@ -205,3 +205,78 @@ func DotQ6_KX16(w []byte, groups int, a *Q8, dst []float32) {
 	}
 	current.dotQ6_KX16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.D), unsafe.SliceData(a.N16), &dst[0])
 }
+
+// Q8_0X16: Q8_0 rows interleaved 16 at a time (see dotQ8_0X16VNNI in
+// _asm). Per block, 544 bytes (the 16 rows' 34): d of the 16 rows (f16),
+// then for step s = 0..7 the 16 rows' weights 4s..4s+3 plus 128, as
+// unsigned bytes (16 rows × 4 bytes).
+
+// CanRepackQ8_0X16 reports whether the current tier has the 16-row Q8_0
+// kernel.
+func CanRepackQ8_0X16() bool { return current.dotQ8_0X16 != nil }
+
+// RepackQ8_0X16 rearranges 16 consecutive Q8_0 rows of nb blocks each
+// (16·34·nb bytes) in place into the Q8_0X16 layout.
+func RepackQ8_0X16(group []byte, nb int) {
+	le := binary.LittleEndian
+	buf := repackScratch(16 * 34 * nb)
+	defer repackBufs.Put(buf)
+	tmp := *buf
+	copy(tmp, group)
+	for b := 0; b < nb; b++ {
+		out := group[544*b : 544*b+544]
+		for r := 0; r < 16; r++ {
+			blk := tmp[r*34*nb+34*b : r*34*nb+34*b+34]
+			le.PutUint16(out[2*r:], le.Uint16(blk))
+			for s := 0; s < 8; s++ {
+				le.PutUint32(out[32+64*s+4*r:], le.Uint32(blk[2+4*s:])^0x80808080)
+			}
+		}
+	}
+}
+
+// Q8_0X16Block rebuilds the original 34-byte Q8_0 block of row r (0..15)
+// from one interleaved block of a group.
+func Q8_0X16Block(blk []byte, r int, out *[34]byte) {
+	le := binary.LittleEndian
+	le.PutUint16(out[0:], le.Uint16(blk[2*r:]))
+	for s := 0; s < 8; s++ {
+		le.PutUint32(out[2+4*s:], le.Uint32(blk[32+64*s+4*r:])^0x80808080)
+	}
+}
+
+// DequantQ8_0X16Row dequantizes row r (0..15) of a 16-row group.
+func DequantQ8_0X16Row(group []byte, r int, dst []float32) {
+	var blk [34]byte
+	for b := 0; b < len(dst)/32; b++ {
+		Q8_0X16Block(group[544*b:], r, &blk)
+		DequantQ8_0(dst[32*b:32*b+32], blk[:])
+	}
+}
+
+// DotQ8_0X16 computes dst[16·i + r] for groups consecutive 16-row groups
+// of w against activations a.
+func DotQ8_0X16(w []byte, groups int, a *Q8, dst []float32) {
+	nb := len(a.D)
+	if groups <= 0 {
+		return
+	}
+	_ = w[groups*544*nb-1]
+	_ = dst[16*groups-1]
+	if current.dotQ8_0X16 == nil || len(a.NB) != nb {
+		var blk [34]byte
+		row := make([]byte, 34*nb)
+		for gi := 0; gi < groups; gi++ {
+			grp := w[gi*544*nb:]
+			for r := 0; r < 16; r++ {
+				for b := 0; b < nb; b++ {
+					Q8_0X16Block(grp[544*b:], r, &blk)
+					copy(row[34*b:], blk[:])
+				}
+				dst[16*gi+r] = DotQ8_0(row, a)
+			}
+		}
+		return
+	}
+	current.dotQ8_0X16(unsafe.SliceData(w), groups, nb, unsafe.SliceData(a.Q), unsafe.SliceData(a.NB), unsafe.SliceData(a.D), &dst[0])
+}

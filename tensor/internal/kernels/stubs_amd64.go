@@ -67,6 +67,9 @@ func dotQ4_KX16VNNI(w *byte, groups int, nb int, xq *int8, xd *float32, xs *floa
 // dotQ6_KX16VNNI computes 16·groups dot products of 16-row-interleaved Q6_K groups with int8 activations (AVX-512 VNNI).
 func dotQ6_KX16VNNI(w *byte, groups int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 
+// dotQ8_0X16VNNI computes 16·groups dot products of 16-row-interleaved Q8_0 groups with int8 activations (AVX-512 VNNI).
+func dotQ8_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
+
 // dotQ6_KVNNI computes rows Q6_K row · int8 activation dot products (AVX-512 VNNI).
 func dotQ6_KVNNI(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 

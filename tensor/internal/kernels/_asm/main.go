@@ -40,6 +40,7 @@ func main() {
 	dotQ5_KVNNI()
 	dotQ4_KX16VNNI()
 	dotQ6_KX16VNNI()
+	dotQ8_0X16VNNI()
 	dotQ6_KVNNI()
 	for _, lt := range legacyTypes {
 		dotLegacyVNNI(lt)

@@ -235,3 +235,64 @@ func dotQ6_KX16VNNI() {
 	VZEROUPPER()
 	RET()
 }
+
+// dotQ8_0X16VNNI: Q8_0 rows interleaved 16 at a time (see RepackQ8_0X16),
+// each ZMM lane one row. Per block of a group (544 bytes): d[16] (f16),
+// then for step s = 0..7 the 16 rows' weights 4s..4s+3, stored with 128
+// added (as unsigned bytes) so that VPDPBUSD takes them directly; the
+// chains start at −128·Σ x (16 × xn, xn = −8·Σ x per block) to remove it.
+func dotQ8_0X16VNNI() {
+	name := "dotQ8_0X16VNNI"
+	TEXT(name, NOSPLIT, "func(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)")
+	Doc(name + " computes 16·groups dot products of 16-row-interleaved Q8_0 groups with int8 activations (AVX-512 VNNI).")
+	w := Load(Param("w"), GP64())
+	groups := Load(Param("groups"), GP64())
+	dst := Load(Param("dst"), GP64())
+	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("group"))
+	CMPQ(groups, U8(1))
+	JL(LabelRef(lbl("end")))
+	nb := Load(Param("nb"), GP64())
+	xq := Load(Param("xq"), GP64())
+	xn := Load(Param("xn"), GP64())
+	xd := Load(Param("xd"), GP64())
+	acc := ZMM()
+	VXORPS(acc, acc, acc)
+	Label(lbl("block"))
+	CMPQ(nb, U8(1))
+	JL(LabelRef(lbl("done")))
+	ts := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	VPBROADCASTD(Mem{Base: xn}, ts[0])
+	VPSLLD(U8(4), ts[0], ts[0])
+	for _, z := range ts[1:] {
+		VPXORD(z, z, z)
+	}
+	for s := 0; s < 8; s++ {
+		v := ZMM()
+		VMOVDQU32(Mem{Base: w, Disp: 32 + 64*s}, v)
+		VPDPBUSD_BCST(Mem{Base: xq, Disp: 4 * s}, v, ts[s%4])
+	}
+	VPADDD(ts[1], ts[0], ts[0])
+	VPADDD(ts[3], ts[2], ts[2])
+	t := ts[0]
+	VPADDD(ts[2], t, t)
+	VCVTDQ2PS(t, t)
+	sc := ZMM()
+	VCVTPH2PS(Mem{Base: w}, sc)
+	VMULPS_BCST(Mem{Base: xd}, sc, sc)
+	VFMADD231PS(t, sc, acc)
+	ADDQ(U32(544), w)
+	ADDQ(U8(32), xq)
+	ADDQ(U8(4), xn)
+	ADDQ(U8(4), xd)
+	DECQ(nb)
+	JMP(LabelRef(lbl("block")))
+	Label(lbl("done"))
+	VMOVUPS(acc, Mem{Base: dst})
+	ADDQ(U8(64), dst)
+	DECQ(groups)
+	JMP(LabelRef(lbl("group")))
+	Label(lbl("end"))
+	VZEROUPPER()
+	RET()
+}
