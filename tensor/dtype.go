@@ -110,6 +110,12 @@ func (d DType) info() (typeInfo, bool) {
 // Known reports whether d is a type gophi knows the layout of.
 func (d DType) Known() bool { _, ok := d.info(); return ok }
 
+// InFiles reports whether d is a ggml type that may appear in a file:
+// known, and not one of gophi's in-memory layouts (Q4_0R, Q4_0X, Q4_KX,
+// Q6_KX, Q8_0X), which readers must refuse since their kernels assume
+// shapes the loader checked.
+func (d DType) InFiles() bool { return d.Known() && d < Q4_0R }
+
 // String returns the type's ggml name, such as "Q4_0".
 func (d DType) String() string {
 	if t, ok := d.info(); ok {

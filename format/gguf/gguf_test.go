@@ -651,6 +651,7 @@ func TestCorrupt(t *testing.T) {
 		{"bytes overflow", oneTensor([]uint64{1 << 62}, tensor.F32, 0, 0), "overflow"},
 		{"unknown ggml type", oneTensor([]uint64{32}, tensor.DType(4), 0, 32), `tensor "w": unknown ggml type 4`},
 		{"IQ type unknown to gophi", oneTensor([]uint64{256}, tensor.DType(23), 0, 136), `tensor "w": unknown ggml type 23`},
+		{"gophi's in-memory layout", oneTensor([]uint64{3072, 15}, tensor.Q4_0X, 0, 15*96*18), `tensor "w": unknown ggml type 201`},
 		{"partial block", oneTensor([]uint64{16, 2}, tensor.Q4_0, 0, 18), "row length 16 is not a multiple of the Q4_0 block size 32"},
 		{"misaligned offset", oneTensor([]uint64{4}, tensor.F32, 4, 64), `tensor "w": offset 4 is not a multiple of the alignment 32`},
 		{"data beyond eof", oneTensor([]uint64{8}, tensor.F32, 0, 31), `tensor "w": 32 bytes of data at offset 0`},

@@ -267,7 +267,7 @@ func (d *decoder) tensorInfo() (*TensorInfo, error) {
 		return nil, err
 	}
 	dt := tensor.DType(typ)
-	if !dt.Known() {
+	if !dt.InFiles() {
 		return nil, d.fail(typOff, "%s: unknown ggml type %d", what, typ)
 	}
 	offset, err := d.u64(what + ": offset")

@@ -165,7 +165,7 @@ func (w *Writer) checkTensor(name string, typ tensor.DType, dims []uint64) error
 		return fmt.Errorf("gguf: tensor %s added twice", quote(name))
 	case len(dims) > MaxDims:
 		return fmt.Errorf("gguf: tensor %s: %d dimensions exceed the limit of %d", quote(name), len(dims), MaxDims)
-	case !typ.Known():
+	case !typ.InFiles():
 		return fmt.Errorf("gguf: tensor %s: unknown ggml type %d", quote(name), uint32(typ))
 	}
 	return nil
