@@ -20,7 +20,22 @@ func usesGemmQ8(t DType) bool {
 
 // gemmMins reports whether type t's int8 GEMM panels carry per-row mins
 // (kernels.GemmQ8Min): y = d·q − min per block.
-func gemmMins(t DType) bool { return t == Q4_K || t == Q4_KX || t == Q5_K || t == Q4_1 || t == Q5_1 }
+func gemmMins(t DType) bool {
+	switch fileType(t) {
+	case Q4_K, Q5_K, Q4_1, Q5_1:
+		return true
+	}
+	return false
+}
+
+// gemmBlockBytes is the size of one packed panel block for type t: with
+// mins or (Q6_K) a second set of scales, or plain.
+func gemmBlockBytes(t DType) int {
+	if gemmMins(t) || fileType(t) == Q6_K {
+		return kernels.Q8MinBlockBytes
+	}
+	return kernels.Q8BlockBytes
+}
 
 // q8acts holds a batch's activations for GemmQ8: x token-major (padded to
 // whole tiles of zero tokens), scales and offset terms block-major.
@@ -40,7 +55,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	// Q6_K scales every 16 values: each block gets two offset terms, one
 	// per half (see kernels.GemmQ8S16).
 	halves := 1
-	if t == Q6_K || t == Q6_KX {
+	if fileType(t) == Q6_K {
 		halves = 2
 	}
 	kx := k
@@ -51,14 +66,14 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 	a.i = growI32(a.i, halves*nb*pad)
 	a.s = growF32(a.s, nb*pad)
 	off := int32(8) // Q4_0, Q4_0R, Q4_0X
-	switch t {
-	case Q8_0, Q8_0X:
+	switch fileType(t) {
+	case Q8_0:
 		off = 128
-	case Q4_K, Q4_KX, Q5_K, Q4_1, Q5_1:
+	case Q4_K, Q5_K, Q4_1, Q5_1:
 		off = 0 // their offsets are the per-row mins, applied through s
 	case Q5_0:
 		off = 16
-	case Q6_K, Q6_KX:
+	case Q6_K:
 		off = 32
 	}
 	clear(a.x[n*kx:])
@@ -114,10 +129,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 	const kcBlocks = kChunk / 32
 	buf := t.p.Scratch(worker, a.pad*panelRows)
 	cpanel := buf
-	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) || w.Type == Q6_K || w.Type == Q6_KX {
-		bb = kernels.Q8MinBlockBytes
-	}
+	bb := gemmBlockBytes(w.Type)
 	panel := t.p.byteScratch(worker, kcBlocks*bb)
 	nbK := cols / 32
 	for pn := lo; pn < hi; pn++ {
@@ -127,7 +139,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 			nb := min(kcBlocks, nbK-b0)
 			packQ8Panel(panel, w, r0, nr, b0, nb)
 			for ti := 0; ti < a.pad; ti += kernels.Q8Tile {
-				if w.Type == Q6_K || w.Type == Q6_KX {
+				if fileType(w.Type) == Q6_K {
 					kernels.GemmQ8S16(panel, a.x[ti*cols+32*b0:], cols, a.d[b0*a.pad+ti:], a.i[2*b0*a.pad+ti:], a.pad, nb,
 						cpanel[ti*panelRows:], panelRows, b0 > 0)
 					continue
@@ -153,10 +165,7 @@ func (t *matmulTask) runGemmQ8(worker, lo, hi int) {
 // 4-byte groups: four consecutive elements of a block always share one
 // step. Rows past nr are zero.
 func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
-	bb := kernels.Q8BlockBytes
-	if gemmMins(w.Type) || w.Type == Q6_K || w.Type == Q6_KX {
-		bb = kernels.Q8MinBlockBytes
-	}
+	bb := gemmBlockBytes(w.Type)
 	if nr < panelRows {
 		clear(panel[:nb*bb])
 	}

@@ -41,20 +41,8 @@ func (m *Matrix) RowBytes() int { return m.rowBytes }
 
 // RowF32 dequantizes row r into dst (len(dst) must be Cols).
 func (m *Matrix) RowF32(r int, dst []float32) {
-	if m.Type == Q4_0X {
-		kernels.DequantQ4_0X16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
-		return
-	}
-	if m.Type == Q4_KX {
-		kernels.DequantQ4_KX16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
-		return
-	}
-	if m.Type == Q6_KX {
-		kernels.DequantQ6_KX16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
-		return
-	}
-	if m.Type == Q8_0X {
-		kernels.DequantQ8_0X16Row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
+	if l := layouts[m.Type]; l != nil {
+		l.row(m.Data[(r/16)*16*m.rowBytes:], r%16, dst[:m.Cols])
 		return
 	}
 	if err := DequantizeRow(m.Type, m.Row(r), dst[:m.Cols]); err != nil {
@@ -170,7 +158,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 			t.q8[i].QuantizeFor(x[i*w.Cols:(i+1)*w.Cols], want)
 		}
 	}
-	if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX || w.Type == Q8_0X {
+	if layouts[w.Type] != nil {
 		p.parallel(w.Rows/16, t) // in groups of 16 rows
 		return
 	}
@@ -179,8 +167,8 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 
 // int8Decode reports whether decoding type t multiplies 8-bit activations.
 func int8Decode(t DType) bool {
-	switch t {
-	case Q8_0, Q8_0X, Q4_0, Q4_0R, Q4_0X, Q4_1, Q5_0, Q5_1, Q4_K, Q4_KX, Q5_K, Q6_K, Q6_KX:
+	switch fileType(t) {
+	case Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K:
 		return true
 	}
 	return false
@@ -226,28 +214,10 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 		t.runGemm(worker, lo, hi)
 		return
 	}
-	if w.Type == Q8_0X { // lo, hi count groups of 16 rows
+	if l := layouts[w.Type]; l != nil { // lo, hi count groups of 16 rows
 		g := 16 * w.rowBytes
 		for i := 0; i < n; i++ {
-			kernels.DotQ8_0X16(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
-		}
-		return
-	}
-	if w.Type == Q4_0X { // lo, hi count groups of 16 rows
-		g := 16 * w.rowBytes
-		for i := 0; i < n; i++ {
-			kernels.DotQ4_0X16(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
-		}
-		return
-	}
-	if w.Type == Q4_KX || w.Type == Q6_KX { // lo, hi count groups of 16 rows
-		g := 16 * w.rowBytes
-		dot := kernels.DotQ4_KX16
-		if w.Type == Q6_KX {
-			dot = kernels.DotQ6_KX16
-		}
-		for i := 0; i < n; i++ {
-			dot(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
+			l.dot(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
 		}
 		return
 	}
@@ -342,7 +312,7 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 			off := k0 / be * bb
 			nbytes := kc / be * bb
 			for r := 0; r < nr; r++ {
-				if w.Type == Q4_0X || w.Type == Q4_KX || w.Type == Q6_KX || w.Type == Q8_0X { // rows are interleaved: dequantize whole
+				if layouts[w.Type] != nil { // rows are interleaved: dequantize whole
 					w.RowF32(r0+r, full)
 					copy(rowsBuf[r*kc:(r+1)*kc], full[k0:k0+kc])
 					continue
@@ -369,37 +339,15 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 // did. The data must be writable and not shared with
 // anything that reads it as the file's type.
 func (m *Matrix) Repack() bool {
-	if m.Type == Q8_0 && m.Rows%16 == 0 && kernels.CanRepackQ8_0X16() {
-		g := 16 * m.rowBytes
-		for r := 0; r < m.Rows; r += 16 {
-			kernels.RepackQ8_0X16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/32)
+	for t, l := range layouts {
+		if l.from == m.Type && m.Rows%16 == 0 && l.can() {
+			g := 16 * m.rowBytes
+			for r := 0; r < m.Rows; r += 16 {
+				l.repack(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/m.Type.BlockElems())
+			}
+			m.Type = t
+			return true
 		}
-		m.Type = Q8_0X
-		return true
-	}
-	if m.Type == Q6_K && m.Rows%16 == 0 && kernels.CanRepackQ6_KX16() {
-		g := 16 * m.rowBytes
-		for r := 0; r < m.Rows; r += 16 {
-			kernels.RepackQ6_KX16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/256)
-		}
-		m.Type = Q6_KX
-		return true
-	}
-	if m.Type == Q4_K && m.Rows%16 == 0 && kernels.CanRepackQ4_KX16() {
-		g := 16 * m.rowBytes
-		for r := 0; r < m.Rows; r += 16 {
-			kernels.RepackQ4_KX16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/256)
-		}
-		m.Type = Q4_KX
-		return true
-	}
-	if m.Type == Q4_0 && m.Rows%16 == 0 && kernels.CanRepackQ4_0X16() {
-		g := 16 * m.rowBytes
-		for r := 0; r < m.Rows; r += 16 {
-			kernels.RepackQ4_0X16(m.Data[r*m.rowBytes:r*m.rowBytes+g], m.Cols/32)
-		}
-		m.Type = Q4_0X
-		return true
 	}
 	if m.Type != Q4_0 || m.Cols%64 != 0 || !kernels.CanRepackQ4_0() {
 		return false
@@ -411,6 +359,37 @@ func (m *Matrix) Repack() bool {
 	rb, _ := Q4_0R.RowBytes(m.Cols)
 	m.rowBytes = rb
 	return true
+}
+
+// layout is an in-memory arrangement of 16 rows of a block type, made by
+// Matrix.Repack, for a decode kernel whose vector lanes are rows.
+type layout struct {
+	from   DType                                                    // the file's type
+	can    func() bool                                              // the current tier has the kernel
+	repack func(group []byte, nb int)                               // 16 rows of nb blocks, in place
+	row    func(group []byte, r int, dst []float32)                 // dequantize row r of a group
+	dot    func(w []byte, groups int, a *kernels.Q8, dst []float32) // 16 rows per group against a
+}
+
+// layouts lists the interleaved layouts by their in-memory type.
+var layouts = map[DType]*layout{
+	Q4_0X: {Q4_0, kernels.CanRepackQ4_0X16, kernels.RepackQ4_0X16, kernels.DequantQ4_0X16Row, kernels.DotQ4_0X16},
+	Q4_KX: {Q4_K, kernels.CanRepackQ4_KX16, kernels.RepackQ4_KX16, kernels.DequantQ4_KX16Row, kernels.DotQ4_KX16},
+	Q6_KX: {Q6_K, kernels.CanRepackQ6_KX16, kernels.RepackQ6_KX16, kernels.DequantQ6_KX16Row, kernels.DotQ6_KX16},
+	Q8_0X: {Q8_0, kernels.CanRepackQ8_0X16, kernels.RepackQ8_0X16, kernels.DequantQ8_0X16Row, kernels.DotQ8_0X16},
+}
+
+// fileType returns the file type an in-memory type was made from (t
+// itself for file types), for decisions that depend on the values, not
+// their arrangement.
+func fileType(t DType) DType {
+	if l := layouts[t]; l != nil {
+		return l.from
+	}
+	if t == Q4_0R {
+		return Q4_0
+	}
+	return t
 }
 
 // Q8Vec is a vector quantized to 8 bits per block of 32 (llama.cpp's
