@@ -158,7 +158,7 @@ Flags:
 func loadTokenizer(path string) (*tokenizer.Tokenizer, string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("--tokenizer: %w (give a tokenizer.json, e.g. from gophi tokenizer train, or a model folder)", err)
 	}
 	if fi.IsDir() {
 		tok, err := tokenizer.LoadDir(path)
