@@ -213,14 +213,14 @@ func (m *Model) Forward(steps ...*Step) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.steps = append(m.steps[:0], steps...)
-	steps = m.steps
+	bsteps := m.steps // not the parameter: reassigning it makes every caller allocate
 	defer clear(m.steps)
 
 	// Lay out the batch: which rows belong to which sequence and position.
 	b := &m.buf
 	b.rows = b.rows[:0]
 	b.outRows = b.outRows[:0]
-	for si, st := range steps {
+	for si, st := range bsteps {
 		s := st.Seq
 		s.tokens = append(s.tokens, st.Tokens...)
 		if long := m.useLong(len(s.tokens)); long != s.long {
@@ -240,7 +240,7 @@ func (m *Model) Forward(steps ...*Step) error {
 	// Embeddings and the rotary cos/sin of every row.
 	half := c.RotaryDim / 2
 	for i, r := range b.rows {
-		s := steps[r.step].Seq
+		s := bsteps[r.step].Seq
 		m.w.embed.RowF32(int(s.tokens[r.pos]), b.x[i*c.Hidden:(i+1)*c.Hidden])
 		inv := m.invShort
 		if s.long {
@@ -259,26 +259,20 @@ func (m *Model) Forward(steps ...*Step) error {
 		lw := &m.w.layers[l]
 		rmsNormRows(b.xn, b.x, lw.attnNorm, n, c.Hidden, c.RMSNormEps)
 		m.pool.MatMul(b.qkv, lw.qkv, b.xn, n)
-		m.ropeAndCache(steps, l)
-		m.attention(steps, l)
+		m.ropeAndCache(bsteps, l)
+		m.attention(bsteps, l)
 		m.pool.MatMul(b.proj, lw.o, b.att, n)
 		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
 
 		rmsNormRows(b.xn, b.x, lw.ffnNorm, n, c.Hidden, c.RMSNormEps)
 		m.pool.MatMul(b.gu, lw.gateUp, b.xn, n)
-		F := c.Intermediate
-		for i := 0; i < n; i++ {
-			gu := b.gu[i*2*F : (i+1)*2*F]
-			h := b.h[i*F : (i+1)*F]
-			for j := range h {
-				h[j] = silu(gu[j]) * gu[F+j]
-			}
-		}
+		b.swiglu = swigluTask{gu: b.gu, h: b.h, f: c.Intermediate}
+		m.pool.Parallel(n, &b.swiglu)
 		m.pool.MatMul(b.proj, lw.down, b.h, n)
 		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
 	}
-	for s := range steps {
-		steps[s].Seq.cached = len(steps[s].Seq.tokens)
+	for s := range bsteps {
+		bsteps[s].Seq.cached = len(bsteps[s].Seq.tokens)
 	}
 
 	// Final norm and the LM head, only for the rows whose logits are wanted.
@@ -289,7 +283,7 @@ func (m *Model) Forward(steps ...*Step) error {
 	b.logits = grow(b.logits, no*c.VocabSize)
 	m.pool.MatMul(b.logits, m.w.lmHead, b.xn, no)
 	j := 0
-	for si, st := range steps {
+	for si, st := range bsteps {
 		cnt := 1
 		if st.AllLogits {
 			cnt = len(st.Tokens)
@@ -318,6 +312,7 @@ type scratch struct {
 	h        []float32 // n × F
 	cos, sin []float32 // n × RotaryDim/2
 	logits   []float32
+	swiglu   swigluTask
 }
 
 func (b *scratch) grow(c *Config, n int) {
@@ -476,4 +471,17 @@ func addInPlace(dst, src []float32) {
 	}
 }
 
-func silu(x float32) float32 { return x / (1 + float32(math.Exp(float64(-x)))) }
+// swigluTask computes the FFN's gated activation h = silu(gate)·up for
+// rows [lo, hi) of the gate_up output (gate then up, f values each).
+type swigluTask struct {
+	gu, h []float32
+	f     int
+}
+
+func (t *swigluTask) Run(_, lo, hi int) {
+	f := t.f
+	for i := lo; i < hi; i++ {
+		gu := t.gu[i*2*f : (i+1)*2*f]
+		tensor.SwiGLU(t.h[i*f:(i+1)*f], gu[:f], gu[f:])
+	}
+}

@@ -180,7 +180,7 @@ func TestRepackedModel(t *testing.T) {
 	for i := range ids {
 		ids[i] = int32(i*331+7) % 32000
 	}
-	for _, ft := range []FileType{Q4_K_M, Q5_K_M, Q6_K, Q4_0, Q8_0} {
+	for _, ft := range []FileType{Q4_K_M, Q5_K_M, Q6_K, Q4_0, Q8_0, F16, BF16} {
 		out := filepath.Join(dir, ft.String()+".gguf")
 		if err := WriteRandomWith(context.Background(), out, RandomOptions{Shape: "small", Type: ft, Seed: 3}); err != nil {
 			t.Fatal(err)

@@ -62,6 +62,15 @@ const (
 	// Q8_0X is Q8_0 with rows interleaved 16 at a time and weights stored
 	// plus 128 (see kernels.RepackQ8_0X16); same size, never in files.
 	Q8_0X DType = 204
+
+	// F16X is F16 with rows interleaved 16 at a time (element k of row r
+	// of a group at 2·(16k + r), see kernels.RepackHalfX16), for the
+	// 16-row decode kernel and a GEMM that reads its panels directly.
+	// Same size, rows not contiguous, never in files.
+	F16X DType = 205
+
+	// BF16X is BF16 interleaved like F16X; never in files.
+	BF16X DType = 206
 )
 
 type typeInfo struct {
@@ -98,6 +107,8 @@ var types = [...]typeInfo{
 	Q4_KX: {"Q4_KX", 256, 144},
 	Q6_KX: {"Q6_KX", 256, 210},
 	Q8_0X: {"Q8_0X", 32, 34},
+	F16X:  {"F16X", 1, 2},
+	BF16X: {"BF16X", 1, 2},
 }
 
 func (d DType) info() (typeInfo, bool) {
@@ -112,7 +123,7 @@ func (d DType) Known() bool { _, ok := d.info(); return ok }
 
 // InFiles reports whether d is a ggml type that may appear in a file:
 // known, and not one of gophi's in-memory layouts (Q4_0R, Q4_0X, Q4_KX,
-// Q6_KX, Q8_0X), which readers must refuse since their kernels assume
+// Q6_KX, Q8_0X, F16X, BF16X), which readers must refuse since their kernels assume
 // shapes the loader checked.
 func (d DType) InFiles() bool { return d.Known() && d < Q4_0R }
 

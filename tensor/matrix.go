@@ -88,6 +88,10 @@ func WSumF32(v []float32, stride int, p, out []float32) { kernels.WSumF32(v, str
 // WSumF16 is WSumF32 for half-precision cached values.
 func WSumF16(v []uint16, stride int, p, out []float32) { kernels.WSumF16(v, stride, p, out) }
 
+// SwiGLU sets h[i] = silu(g[i])·u[i] = g[i]/(1+exp(−g[i]))·u[i] over len(h)
+// values (relative error ≤ 1e-6 against float64).
+func SwiGLU(h, g, u []float32) { kernels.SwiGLU(h, g, u) }
+
 // ExpSub replaces x[i] by exp(x[i]−m), m ≥ max(x), and returns the sum.
 func ExpSub(x []float32, m float32) float32 { return kernels.ExpSub(x, m) }
 
@@ -211,11 +215,21 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 		return
 	}
 	if t.gemm {
+		if l := layouts[w.Type]; l != nil && l.gemm != nil {
+			t.runGemmX(l, worker, lo, hi)
+			return
+		}
 		t.runGemm(worker, lo, hi)
 		return
 	}
 	if l := layouts[w.Type]; l != nil { // lo, hi count groups of 16 rows
 		g := 16 * w.rowBytes
+		if l.dotF != nil {
+			for i := 0; i < n; i++ {
+				l.dotF(w.Data[lo*g:hi*g], hi-lo, t.x[i*cols:(i+1)*cols], t.dst[i*rows+16*lo:i*rows+16*hi])
+			}
+			return
+		}
 		for i := 0; i < n; i++ {
 			l.dot(w.Data[lo*g:hi*g], hi-lo, &t.q8[i], t.dst[i*rows+16*lo:i*rows+16*hi])
 		}
@@ -278,6 +292,42 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 			for i := 0; i < n; i++ {
 				t.dst[i*rows+r] = kernels.DotF32(f, t.x[i*cols:(i+1)*cols])
 			}
+		}
+	}
+}
+
+// runGemmX is runGemm for float types interleaved 16 rows at a time,
+// whose kernel reads each 32-row panel (two groups) in place: no
+// conversion or packing pass over the weights. Columns go in chunks of
+// kChunk: each worker packs the chunk's activations of all tokens once
+// (kernels.PackTokens; n·kChunk floats, in L2) and runs every panel of its
+// range over them. Only the matrix's last panel can have fewer than 32
+// rows (16: its one group is passed twice) and it accumulates in a tile
+// that is copied out at the end.
+func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
+	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
+	g := 16 * w.rowBytes
+	buf := t.p.Scratch(worker, n*kChunk+n*panelRows)
+	xp, ctile := buf[:n*kChunk], buf[n*kChunk:]
+	for k0 := 0; k0 < cols; k0 += kChunk {
+		kc := min(kChunk, cols-k0)
+		kernels.PackTokens(xp, t.x[k0:], cols, n, kc)
+		for pn := lo; pn < hi; pn++ {
+			r0 := pn * panelRows
+			ga := w.Data[r0/16*g : (r0/16+1)*g]
+			gb := ga
+			c, ldc := t.dst[r0:], rows
+			if rows-r0 > 16 {
+				gb = w.Data[(r0/16+1)*g : (r0/16+2)*g]
+			} else {
+				c, ldc = ctile, panelRows
+			}
+			l.gemm(ga[32*k0:], gb[32*k0:], kc, xp, c, ldc, n, k0 > 0)
+		}
+	}
+	if r0 := (hi - 1) * panelRows; hi > lo && rows-r0 <= 16 {
+		for i := 0; i < n; i++ {
+			copy(t.dst[i*rows+r0:i*rows+rows], ctile[i*panelRows:i*panelRows+rows-r0])
 		}
 	}
 }
@@ -361,22 +411,30 @@ func (m *Matrix) Repack() bool {
 	return true
 }
 
-// layout is an in-memory arrangement of 16 rows of a block type, made by
+// layout is an in-memory arrangement of 16 rows of a type, made by
 // Matrix.Repack, for a decode kernel whose vector lanes are rows.
 type layout struct {
 	from   DType                                                    // the file's type
 	can    func() bool                                              // the current tier has the kernel
 	repack func(group []byte, nb int)                               // 16 rows of nb blocks, in place
 	row    func(group []byte, r int, dst []float32)                 // dequantize row r of a group
-	dot    func(w []byte, groups int, a *kernels.Q8, dst []float32) // 16 rows per group against a
+	dot    func(w []byte, groups int, a *kernels.Q8, dst []float32) // 16 rows per group against a (int8 types)
+	dotF   func(w []byte, groups int, x, dst []float32)             // 16 rows per group against x (float types)
+	// gemm, for float types, runs the GEMM on a 32-row panel read from
+	// groups wa and wb against packed activations (see kernels.GemmF16X16).
+	gemm func(wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool)
 }
 
 // layouts lists the interleaved layouts by their in-memory type.
 var layouts = map[DType]*layout{
-	Q4_0X: {Q4_0, kernels.CanRepackQ4_0X16, kernels.RepackQ4_0X16, kernels.DequantQ4_0X16Row, kernels.DotQ4_0X16},
-	Q4_KX: {Q4_K, kernels.CanRepackQ4_KX16, kernels.RepackQ4_KX16, kernels.DequantQ4_KX16Row, kernels.DotQ4_KX16},
-	Q6_KX: {Q6_K, kernels.CanRepackQ6_KX16, kernels.RepackQ6_KX16, kernels.DequantQ6_KX16Row, kernels.DotQ6_KX16},
-	Q8_0X: {Q8_0, kernels.CanRepackQ8_0X16, kernels.RepackQ8_0X16, kernels.DequantQ8_0X16Row, kernels.DotQ8_0X16},
+	Q4_0X: {from: Q4_0, can: kernels.CanRepackQ4_0X16, repack: kernels.RepackQ4_0X16, row: kernels.DequantQ4_0X16Row, dot: kernels.DotQ4_0X16},
+	Q4_KX: {from: Q4_K, can: kernels.CanRepackQ4_KX16, repack: kernels.RepackQ4_KX16, row: kernels.DequantQ4_KX16Row, dot: kernels.DotQ4_KX16},
+	Q6_KX: {from: Q6_K, can: kernels.CanRepackQ6_KX16, repack: kernels.RepackQ6_KX16, row: kernels.DequantQ6_KX16Row, dot: kernels.DotQ6_KX16},
+	Q8_0X: {from: Q8_0, can: kernels.CanRepackQ8_0X16, repack: kernels.RepackQ8_0X16, row: kernels.DequantQ8_0X16Row, dot: kernels.DotQ8_0X16},
+	F16X: {from: F16, can: kernels.CanRepackF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantF16X16Row,
+		dotF: kernels.DotF16X16, gemm: kernels.GemmF16X16},
+	BF16X: {from: BF16, can: kernels.CanRepackBF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantBF16X16Row,
+		dotF: kernels.DotBF16X16, gemm: kernels.GemmBF16X16},
 }
 
 // fileType returns the file type an in-memory type was made from (t

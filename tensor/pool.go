@@ -162,8 +162,9 @@ func (p *Pool) parallel(n int, t Task) {
 // Scratch returns worker w's scratch buffer with at least n floats. It is
 // valid until that worker's next call to Scratch.
 func (p *Pool) Scratch(w, n int) []float32 {
-	if cap(p.scratch[w]) < n {
-		p.scratch[w] = make([]float32, n)
+	if c := cap(p.scratch[w]); c < n {
+		// Grow geometrically: attention asks for one more score per token.
+		p.scratch[w] = make([]float32, n, max(n, 2*c))
 	}
 	return p.scratch[w][:n]
 }

@@ -350,8 +350,8 @@ func benchMatMul(b *testing.B, typ DType, n int) {
 // matrix is repacked for this CPU's kernels, decoding and in batches.
 func TestRepack(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
-	for _, typ := range []DType{Q4_0, Q4_K, Q6_K, Q8_0} {
-		rows, cols := 64, 512
+	for _, typ := range []DType{Q4_0, Q4_K, Q6_K, Q8_0, F16, BF16} {
+		rows, cols := 48, 512 // a last GEMM panel of 16 rows
 		wf := randVec(r, rows*cols, 0.5)
 		rb, _ := typ.RowBytes(cols)
 		data := make([]byte, rb*rows)
@@ -369,7 +369,7 @@ func TestRepack(t *testing.T) {
 			if err := UseKernelTier(tier); err != nil {
 				t.Fatal(err)
 			}
-			for _, n := range []int{1, 3, 7, 24} {
+			for _, n := range []int{1, 3, 7, 24, 29} {
 				x := randVec(r, n*cols, 1)
 				want := make([]float32, n*rows)
 				p.MatMul(want, plain, x, n)

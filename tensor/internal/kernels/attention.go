@@ -140,3 +140,21 @@ func wsumQ8_0Generic(v []byte, stride int, p, out []float32) {
 		}
 	}
 }
+
+// SwiGLU sets h[i] = silu(g[i])·u[i] = g[i]/(1+exp(−g[i]))·u[i] over
+// len(h) values: the gated activation of Phi-3's FFN.
+func SwiGLU(h, g, u []float32) {
+	n := len(h)
+	g, u = g[:n], u[:n]
+	k := 0
+	if current.swiglu != nil {
+		k = n - n%16
+		if k > 0 {
+			current.swiglu(&h[0], &g[0], &u[0], k)
+		}
+	}
+	for i := k; i < n; i++ {
+		x := g[i]
+		h[i] = x / (1 + float32(math.Exp(float64(-x)))) * u[i]
+	}
+}

@@ -120,3 +120,28 @@ func TestAttentionKernels(t *testing.T) {
 		}
 	})
 }
+
+func TestSwiGLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 31))
+	forTiers(t, func(t *testing.T) {
+		for _, n := range []int{1, 15, 16, 17, 48, 1000} {
+			g, u := randF32(r, n), randF32(r, n)
+			for i := range g {
+				g[i] *= 8
+			}
+			special := []float32{0, -100, 100, -87.5, 88.5, 1e-30, -1e-30, 30, -30}
+			for i := 0; i < len(special) && i < n; i++ {
+				g[i] = special[i]
+			}
+			h := make([]float32, n)
+			SwiGLU(h, g, u)
+			for i := range h {
+				x := float64(g[i])
+				want := x / (1 + math.Exp(-x)) * float64(u[i])
+				if d := math.Abs(float64(h[i]) - want); d > 1e-6*math.Abs(want)+1e-30 || math.IsNaN(float64(h[i])) {
+					t.Fatalf("n=%d: silu(%g)·%g = %g, want %g", n, g[i], u[i], h[i], want)
+				}
+			}
+		}
+	})
+}

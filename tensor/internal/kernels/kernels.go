@@ -54,6 +54,7 @@ type impl struct {
 	wsumF32    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
+	swiglu     func(h, g, u *float32, n int)
 	wsumQ8_0   func(v *byte, stride, rows int, p *float32, nb int, out *float32)
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
@@ -68,7 +69,9 @@ type impl struct {
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
 	gemmQ8S16  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
-	width      int // elements per vector step of the float kernels (16, 8, 1)
+	f16X16     halfX16 // F16X16 kernels; zero: none (no repacking)
+	bf16X16    halfX16 // BF16X16 kernels; zero: none
+	width      int     // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (

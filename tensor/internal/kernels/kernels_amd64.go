@@ -54,6 +54,7 @@ func init() {
 			wsumF32:    wsumF32AVX512,
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
+			swiglu:     swigluAVX512,
 			wsumQ8_0:   wsumQ8_0AVX512,
 			gemmQ8:     gemmQ8VNNI,
 			gemmQ8Min:  gemmQ8MinVNNI,
@@ -73,6 +74,12 @@ func init() {
 		tiers[TierAVX512].gemmPacked = map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int){
 			12: gemmPacked12AVX512, 8: gemmPacked8AVX512, 4: gemmPacked4AVX512, 2: gemmPacked2AVX512, 1: gemmPacked1AVX512,
 		}
+		tiers[TierAVX512].f16X16 = halfX16{dotF16X16AVX512, map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int){
+			12: gemmF16X16_12AVX512, 8: gemmF16X16_8AVX512, 4: gemmF16X16_4AVX512, 2: gemmF16X16_2AVX512, 1: gemmF16X16_1AVX512,
+		}}
+		tiers[TierAVX512].bf16X16 = halfX16{dotBF16X16AVX512, map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int){
+			12: gemmBF16X16_12AVX512, 8: gemmBF16X16_8AVX512, 4: gemmBF16X16_4AVX512, 2: gemmBF16X16_2AVX512, 1: gemmBF16X16_1AVX512,
+		}}
 		best = TierAVX512
 	}
 	current, curTier = tiers[best], best

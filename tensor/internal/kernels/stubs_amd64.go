@@ -31,6 +31,42 @@ func dotQ4_0RVNNI(w *byte, stride int, rows int, np int, xq *int8, xn *int32, xl
 // dotQ4_0X16VNNI computes 16·groups dot products of 16-row-interleaved Q4_0 groups with int8 activations (AVX-512 VNNI).
 func dotQ4_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float32, dst *float32)
 
+// dotF16X16AVX512 computes 16·groups dot products of 16-row-interleaved F16 rows with x (AVX-512F); cols % 8 == 0.
+func dotF16X16AVX512(w *byte, groups int, cols int, x *float32, dst *float32)
+
+// gemmF16X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF16X16_12AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmF16X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF16X16_8AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmF16X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF16X16_4AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmF16X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF16X16_2AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmF16X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF16X16_1AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// dotBF16X16AVX512 computes 16·groups dot products of 16-row-interleaved BF16 rows with x (AVX-512F); cols % 8 == 0.
+func dotBF16X16AVX512(w *byte, groups int, cols int, x *float32, dst *float32)
+
+// gemmBF16X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmBF16X16_12AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmBF16X16_8AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmBF16X16_4AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmBF16X16_2AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmBF16X16_1AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+
 // gemmPacked12AVX512 adds (or stores) a 32×12 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
 func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
 
@@ -96,6 +132,9 @@ func wsumF16AVX512(v *byte, stride int, rows int, p *float32, n int, out *float3
 
 // expSubAVX512 replaces x[i] by exp(x[i]−m) and returns the sum (AVX-512F); n a multiple of 16.
 func expSubAVX512(x *float32, n int, m float32) float32
+
+// swigluAVX512 sets dst[i] = silu(gate[i])·up[i] (AVX-512F); n a multiple of 16.
+func swigluAVX512(dst *float32, gate *float32, up *float32, n int)
 
 // wsumQ8_0AVX512 adds Σ_j p[j]·v_j into out over rows Q8_0 value rows stride bytes apart (AVX-512F).
 func wsumQ8_0AVX512(v *byte, stride int, rows int, p *float32, nb int, out *float32)

@@ -30,6 +30,12 @@ func main() {
 	dotQ4_0x2VNNI()
 	dotQ4_0RVNNI()
 	dotQ4_0X16VNNI()
+	for _, bf := range []bool{false, true} {
+		dotHalfX16AVX512(bf)
+		for _, t := range gemmTokenTiles {
+			gemmHalfX16AVX512(bf, t)
+		}
+	}
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
@@ -50,6 +56,7 @@ func main() {
 	wsumAVX512(false)
 	wsumAVX512(true)
 	expSubAVX512()
+	swigluAVX512()
 	wsumQ8_0AVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
@@ -742,28 +749,50 @@ func gemmPackedAVX512(T int) {
 	TEXT(name, NOSPLIT, "func(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)")
 	Doc(fmt.Sprintf("%s adds (or stores) a 32×%d tile of packed-W·xᵀ into c (AVX-512F); strides in elements.", name, T))
 	wp := Load(Param("w"), GP64())
+	gemmTileAVX512(name, T, false, func(u int) (VecVirtual, VecVirtual) {
+		w0, w1 := ZMM(), ZMM()
+		VMOVUPS(Mem{Base: wp, Disp: 128 * u}, w0)
+		VMOVUPS(Mem{Base: wp, Disp: 128*u + 64}, w1)
+		return w0, w1
+	}, func(n int) { ADDQ(U32(128*n), wp) })
+}
+
+// gemmTileAVX512 emits the body shared by the outer-product micro-kernels
+// after the weight pointers are loaded: loadW(u) yields the 32 weights of
+// step k+u as two ZMM of floats and advance(n) moves the weight pointers
+// n steps on. Parameters x, ldx, kc, c, ldc and add are read here.
+func gemmTileAVX512(name string, T int, packedX bool, loadW func(u int) (VecVirtual, VecVirtual), advance func(n int)) {
 	xp := Load(Param("x"), GP64())
-	ldx := Load(Param("ldx"), GP64())
 	kc := Load(Param("kc"), GP64())
-	SHLQ(U8(2), ldx)
-	// Token i lives at base[i/3] + (i%3)·ldx.
-	nb := (T + 2) / 3
-	bases := []Register{xp}
-	for b := 1; b < nb; b++ {
-		r := GP64()
-		LEAQ(Mem{Base: bases[b-1], Index: ldx, Scale: 2}, r)
-		ADDQ(ldx, r)
-		bases = append(bases, r)
-	}
-	tok := func(i int, disp int) Mem {
-		b := bases[i/3]
-		switch i % 3 {
-		case 0:
-			return Mem{Base: b, Disp: disp}
-		case 1:
-			return Mem{Base: b, Index: ldx, Scale: 1, Disp: disp}
+	var tok func(i int, disp int) Mem
+	var bases []Register
+	xstep := 4 // bytes per k step of each base register
+	if packedX {
+		// The T tokens' values of step k are the T floats at x + 4·T·k.
+		bases, xstep = []Register{xp}, 4*T
+		tok = func(i int, disp int) Mem { return Mem{Base: xp, Disp: disp*T + 4*i} }
+	} else {
+		ldx := Load(Param("ldx"), GP64())
+		SHLQ(U8(2), ldx)
+		// Token i lives at base[i/3] + (i%3)·ldx.
+		nb := (T + 2) / 3
+		bases = []Register{xp}
+		for b := 1; b < nb; b++ {
+			r := GP64()
+			LEAQ(Mem{Base: bases[b-1], Index: ldx, Scale: 2}, r)
+			ADDQ(ldx, r)
+			bases = append(bases, r)
 		}
-		return Mem{Base: b, Index: ldx, Scale: 2, Disp: disp}
+		tok = func(i int, disp int) Mem {
+			b := bases[i/3]
+			switch i % 3 {
+			case 0:
+				return Mem{Base: b, Disp: disp}
+			case 1:
+				return Mem{Base: b, Index: ldx, Scale: 1, Disp: disp}
+			}
+			return Mem{Base: b, Index: ldx, Scale: 2, Disp: disp}
+		}
 	}
 	acc := make([][2]VecVirtual, T)
 	for i := range acc {
@@ -774,9 +803,7 @@ func gemmPackedAVX512(T int) {
 	}
 	const unroll = 4
 	step := func(u int) {
-		w0, w1 := ZMM(), ZMM()
-		VMOVUPS(Mem{Base: wp, Disp: 128 * u}, w0)
-		VMOVUPS(Mem{Base: wp, Disp: 128*u + 64}, w1)
+		w0, w1 := loadW(u)
 		for i := 0; i < T; i++ {
 			xb := ZMM()
 			VBROADCASTSS(tok(i, 4*u), xb)
@@ -784,16 +811,16 @@ func gemmPackedAVX512(T int) {
 			VFMADD231PS(xb, w1, acc[i][1])
 		}
 	}
-	lbl := func(s string) string { return fmt.Sprintf("gp%d_%s", T, s) }
+	lbl := func(s string) string { return fmt.Sprintf("%s_%s", name, s) }
 	Label(lbl("loop4"))
 	CMPQ(kc, U8(unroll))
 	JL(LabelRef(lbl("loop1")))
 	for u := 0; u < unroll; u++ {
 		step(u)
 	}
-	ADDQ(U32(128*unroll), wp)
+	advance(unroll)
 	for _, b := range bases {
-		ADDQ(U8(4*unroll), b)
+		ADDQ(U32(xstep*unroll), b)
 	}
 	SUBQ(U8(unroll), kc)
 	JMP(LabelRef(lbl("loop4")))
@@ -801,9 +828,9 @@ func gemmPackedAVX512(T int) {
 	CMPQ(kc, U8(1))
 	JL(LabelRef(lbl("store")))
 	step(0)
-	ADDQ(U8(128), wp)
+	advance(1)
 	for _, b := range bases {
-		ADDQ(U8(4), b)
+		ADDQ(U32(xstep), b)
 	}
 	DECQ(kc)
 	JMP(LabelRef(lbl("loop1")))
@@ -1438,6 +1465,60 @@ func expSubAVX512() {
 	r := hsumZ(sum)
 	VZEROUPPER()
 	Store(r, ReturnIndex(0))
+	RET()
+}
+
+// swigluAVX512: h[i] = g[i]·σ(g[i])·u[i] = g[i]/(1+exp(−g[i]))·u[i] for n
+// (a multiple of 16) values, the SwiGLU of the FFN, with exp as in
+// expSubAVX512 (its argument clamped to [−87, 88]: below, exp is 0 in
+// float32 and silu(g) = g; above, it overflows and silu(g) = −0).
+func swigluAVX512() {
+	TEXT("swigluAVX512", NOSPLIT, "func(dst *float32, gate *float32, up *float32, n int)")
+	Doc("swigluAVX512 sets dst[i] = silu(gate[i])·up[i] (AVX-512F); n a multiple of 16.")
+	h := Load(Param("dst"), GP64())
+	g := Load(Param("gate"), GP64())
+	u := Load(Param("up"), GP64())
+	n := Load(Param("n"), GP64())
+	c := func(v float32) VecVirtual { return bcastConst(math.Float32bits(v)) }
+	lo, hi := c(-87.0), c(88.0)
+	one := c(1)
+	log2e := c(1.4426950408889634)
+	ln2hi := c(0.693145751953125)
+	ln2lo := c(1.4286068203094172e-06)
+	coef := []VecVirtual{c(1.0 / 720), c(1.0 / 120), c(1.0 / 24), c(1.0 / 6), c(0.5), one, one}
+	zero := ZMM()
+	VXORPS(zero, zero, zero)
+	Label("swiglu_loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("swiglu_done"))
+	x := ZMM()
+	VMOVUPS(Mem{Base: g}, x)
+	t := ZMM()
+	VSUBPS(x, zero, t) // t = −x
+	VMAXPS(lo, t, t)
+	VMINPS(hi, t, t)
+	k := ZMM()
+	VMULPS(log2e, t, k)
+	VRNDSCALEPS(U8(0), k, k)
+	VFNMADD231PS(ln2hi, k, t)
+	VFNMADD231PS(ln2lo, k, t)
+	p := ZMM()
+	VMOVAPS(coef[0], p)
+	for _, cc := range coef[1:] {
+		VFMADD213PS(cc, t, p) // p = p·t + c
+	}
+	VSCALEFPS(k, p, p) // exp(−x)
+	VADDPS(one, p, p)
+	VDIVPS(p, x, x) // x / (1 + exp(−x))
+	VMULPS(Mem{Base: u}, x, x)
+	VMOVUPS(x, Mem{Base: h})
+	ADDQ(U8(64), h)
+	ADDQ(U8(64), g)
+	ADDQ(U8(64), u)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("swiglu_loop"))
+	Label("swiglu_done")
+	VZEROUPPER()
 	RET()
 }
 

@@ -1,0 +1,187 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"math"
+	"unsafe"
+)
+
+// Half-precision rows interleaved 16 at a time (the F16X16 and BF16X16
+// layouts): in a group of 16 rows of cols 2-byte values, element k of row
+// r sits at byte 2·(16k + r). The 16 rows' values of one column are then
+// one 32-byte load that converts into a vector of floats whose lane r is
+// row r: decoding streams each group sequentially with no horizontal sums,
+// and the GEMM reads its 32-row panels (two groups) straight from the
+// weights instead of converting and transposing them first.
+
+// halfX16 holds one tier's kernels for a half-precision interleaved type.
+type halfX16 struct {
+	dot  func(w *byte, groups, cols int, x *float32, dst *float32)
+	gemm map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int)
+}
+
+// CanRepackF16X16 reports whether the current tier has the F16X16 kernels.
+func CanRepackF16X16() bool { return current.f16X16.dot != nil }
+
+// CanRepackBF16X16 reports whether the current tier has the BF16X16 kernels.
+func CanRepackBF16X16() bool { return current.bf16X16.dot != nil }
+
+// RepackHalfX16 rearranges 16 consecutive rows of cols 2-byte values
+// (16·2·cols bytes) in place into the interleaved layout.
+func RepackHalfX16(group []byte, cols int) {
+	n := 32 * cols
+	buf := repackScratch(n)
+	defer repackBufs.Put(buf)
+	tmp := *buf
+	copy(tmp, group[:n])
+	for r := 0; r < 16; r++ {
+		row := tmp[2*cols*r : 2*cols*(r+1)]
+		for k := 0; k < cols; k++ {
+			group[32*k+2*r] = row[2*k]
+			group[32*k+2*r+1] = row[2*k+1]
+		}
+	}
+}
+
+func bf16(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// DequantF16X16Row converts row r (0..15) of an F16X16 group into dst
+// (len(dst) = cols).
+func DequantF16X16Row(group []byte, r int, dst []float32) {
+	for k := range dst {
+		dst[k] = f16(binary.LittleEndian.Uint16(group[32*k+2*r:]))
+	}
+}
+
+// DequantBF16X16Row converts row r (0..15) of a BF16X16 group into dst.
+func DequantBF16X16Row(group []byte, r int, dst []float32) {
+	for k := range dst {
+		dst[k] = bf16(binary.LittleEndian.Uint16(group[32*k+2*r:]))
+	}
+}
+
+// DotF16X16 computes dst[16·g + r] = row r of group g · x for groups
+// consecutive F16X16 groups of len(x) columns.
+func DotF16X16(w []byte, groups int, x, dst []float32) {
+	dotHalfX16(current.f16X16.dot, f16, w, groups, x, dst)
+}
+
+// DotBF16X16 is DotF16X16 for BF16X16 groups.
+func DotBF16X16(w []byte, groups int, x, dst []float32) {
+	dotHalfX16(current.bf16X16.dot, bf16, w, groups, x, dst)
+}
+
+func dotHalfX16(k func(w *byte, groups, cols int, x *float32, dst *float32), cvt func(uint16) float32, w []byte, groups int, x, dst []float32) {
+	cols := len(x)
+	if groups <= 0 || cols == 0 {
+		return
+	}
+	_ = w[groups*32*cols-1]
+	_ = dst[16*groups-1]
+	if k != nil && cols%8 == 0 {
+		k(unsafe.SliceData(w), groups, cols, unsafe.SliceData(x), unsafe.SliceData(dst))
+		return
+	}
+	for g := 0; g < groups; g++ {
+		var acc [16]float32
+		grp := w[g*32*cols:]
+		for c, xv := range x {
+			for r := range acc {
+				acc[r] += cvt(binary.LittleEndian.Uint16(grp[32*c+2*r:])) * xv
+			}
+		}
+		copy(dst[16*g:], acc[:])
+	}
+}
+
+// PackTokens stores the kc activations x[i·ldx + k] (k < kc) of toks tokens
+// in the order the half-precision GEMM reads them: tokens in tiles of
+// TokenTile(toks, i) tokens, each tile as kc groups of its tokens' values
+// (the tile starting at token i0 of size T holds x[i0+j][k] at
+// dst[i0·kc + T·k + j]). dst needs toks·kc floats.
+func PackTokens(dst, x []float32, ldx, toks, kc int) {
+	_ = dst[toks*kc-1]
+	for i0 := 0; i0 < toks; {
+		T := TokenTile(toks, i0)
+		tile := dst[i0*kc : (i0+T)*kc]
+		for j := 0; j < T; j++ {
+			row := x[(i0+j)*ldx : (i0+j)*ldx+kc]
+			for k, v := range row {
+				tile[T*k+j] = v
+			}
+		}
+		i0 += T
+	}
+}
+
+// TokenTile returns the size of the token tile that starts at token i of
+// a batch of toks tokens: tiles of 12 while 12 remain, then 8, 4, 2, 1.
+func TokenTile(toks, i int) int {
+	for _, t := range gemmTokenTiles {
+		if toks-i >= t {
+			return t
+		}
+	}
+	return 1
+}
+
+// GemmF16X16 computes, for the 32 weight rows held by the F16X16 groups wa
+// (rows 0-15) and wb (rows 16-31), both positioned at the chunk's first
+// column, c[i·ldc + r] (+)= Σ_{k<kc} w[r][k]·x_i[k] for i < toks, with the
+// activations x packed by PackTokens (same toks and kc); add selects
+// accumulation into c. wb may equal wa when only 16 rows exist (rows 16-31
+// of c then repeat rows 0-15).
+func GemmF16X16(wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
+	gemmHalfX16(&current.f16X16, f16, wa, wb, kc, x, c, ldc, toks, add)
+}
+
+// GemmBF16X16 is GemmF16X16 for BF16X16 groups.
+func GemmBF16X16(wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
+	gemmHalfX16(&current.bf16X16, bf16, wa, wb, kc, x, c, ldc, toks, add)
+}
+
+func gemmHalfX16(k *halfX16, cvt func(uint16) float32, wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
+	if toks <= 0 || kc <= 0 {
+		return
+	}
+	_ = wa[32*kc-1]
+	_ = wb[32*kc-1]
+	_ = x[toks*kc-1]
+	_ = c[(toks-1)*ldc+PanelRows-1]
+	a := 0
+	if add {
+		a = 1
+	}
+	for i0 := 0; i0 < toks; {
+		T := TokenTile(toks, i0)
+		tile := x[i0*kc : (i0+T)*kc]
+		if f := k.gemm[T]; f != nil {
+			f(&wa[0], &wb[0], &tile[0], kc, &c[i0*ldc], ldc, a)
+			i0 += T
+			continue
+		}
+		for j := 0; j < T; j++ {
+			ci := c[(i0+j)*ldc : (i0+j)*ldc+PanelRows]
+			for r := 0; r < PanelRows; r++ {
+				g, rr := wa, r
+				if r >= 16 {
+					g, rr = wb, r-16
+				}
+				var s float32
+				for kk := 0; kk < kc; kk++ {
+					s += cvt(binary.LittleEndian.Uint16(g[32*kk+2*rr:])) * tile[T*kk+j]
+				}
+				if add {
+					ci[r] += s
+				} else {
+					ci[r] = s
+				}
+			}
+		}
+		i0 += T
+	}
+}
+
+// gemmTokenTiles are the token counts of the half-precision GEMM kernels,
+// largest first.
+var gemmTokenTiles = []int{12, 8, 4, 2, 1}

@@ -1,0 +1,157 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// halfRows makes rows×cols random 2-byte values of the given kind
+// (bf: bfloat16, else IEEE half) and their float64 values.
+func halfRows(r *rand.Rand, rows, cols int, bf bool) ([]byte, []float64) {
+	b := make([]byte, 2*rows*cols)
+	v := make([]float64, rows*cols)
+	for i := range v {
+		f := float32(r.NormFloat64())
+		var h uint16
+		if bf {
+			h = uint16(math.Float32bits(f) >> 16)
+			v[i] = float64(bf16(h))
+		} else {
+			h = halfBits(f)
+			v[i] = float64(f16(h))
+		}
+		binary.LittleEndian.PutUint16(b[2*i:], h)
+	}
+	return b, v
+}
+
+func TestHalfX16(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 21))
+	forTiers(t, func(t *testing.T) {
+		for _, bf := range []bool{false, true} {
+			dot, gemm, row := DotF16X16, GemmF16X16, DequantF16X16Row
+			if bf {
+				dot, gemm, row = DotBF16X16, GemmBF16X16, DequantBF16X16Row
+			}
+			for _, sh := range []struct{ groups, cols int }{{1, 8}, {1, 12}, {2, 16}, {3, 40}, {4, 256}, {2, 1000}} {
+				name := fmt.Sprintf("bf=%v/%dx%d", bf, 16*sh.groups, sh.cols)
+				rows, cols := 16*sh.groups, sh.cols
+				w, ref := halfRows(r, rows, cols, bf)
+				for g := 0; g < sh.groups; g++ {
+					RepackHalfX16(w[32*cols*g:32*cols*(g+1)], cols)
+				}
+				// Rows come back exactly.
+				got := make([]float32, cols)
+				for rr := 0; rr < rows; rr++ {
+					row(w[32*cols*(rr/16):], rr%16, got)
+					for k := range got {
+						if float64(got[k]) != ref[rr*cols+k] {
+							t.Fatalf("%s: row %d[%d] = %g, want %g", name, rr, k, got[k], ref[rr*cols+k])
+						}
+					}
+				}
+				// Decode.
+				x := randF32(r, cols)
+				dst := make([]float32, rows)
+				dot(w, sh.groups, x, dst)
+				for rr := range dst {
+					var want, scale float64
+					for k := range x {
+						want += ref[rr*cols+k] * float64(x[k])
+						scale += math.Abs(ref[rr*cols+k] * float64(x[k]))
+					}
+					if !close(dst[rr], float32(want), scale) {
+						t.Fatalf("%s: dot row %d = %g, want %g", name, rr, dst[rr], want)
+					}
+				}
+				// GEMM over every token-tile combination, both modes, one
+				// or two groups per panel, a column chunk not at 0.
+				for _, toks := range []int{1, 3, 12, 13, 27} {
+					for _, add := range []bool{false, true} {
+						k0, kc := 0, cols
+						if cols >= 16 {
+							k0, kc = 8, cols-8
+						}
+						ldx, ldc := cols+3, PanelRows+5
+						xs := randF32(r, toks*ldx)
+						c := randF32(r, toks*ldc)
+						before := append([]float32(nil), c...)
+						wb := w[32*k0:]
+						second := 0
+						if sh.groups > 1 {
+							wb, second = w[32*cols+32*k0:], 16
+						}
+						xp := make([]float32, toks*kc)
+						PackTokens(xp, xs, ldx, toks, kc)
+						gemm(w[32*k0:], wb, kc, xp, c, ldc, toks, add)
+						for i := 0; i < toks; i++ {
+							for rr := 0; rr < PanelRows; rr++ {
+								src := rr
+								if rr >= 16 {
+									src = rr - 16 + second
+								}
+								var want, scale float64
+								for k := 0; k < kc; k++ {
+									p := ref[src*cols+k0+k] * float64(xs[i*ldx+k])
+									want += p
+									scale += math.Abs(p)
+								}
+								if add {
+									want += float64(before[i*ldc+rr])
+									scale += math.Abs(float64(before[i*ldc+rr]))
+								}
+								if !close(c[i*ldc+rr], float32(want), scale) {
+									t.Fatalf("%s: gemm toks=%d add=%v c[%d][%d] = %g, want %g", name, toks, add, i, rr, c[i*ldc+rr], want)
+								}
+							}
+							for j := PanelRows; j < ldc && i < toks-1; j++ {
+								if c[i*ldc+j] != before[i*ldc+j] {
+									t.Fatalf("%s: gemm wrote past the tile", name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkHalfX16 measures the interleaved F16 decode kernel from memory
+// (a Phi-3-mini FFN-sized matrix, GB/s of weights) and the GEMM micro-kernel
+// in cache (GFLOPS).
+func BenchmarkHalfX16(b *testing.B) {
+	r := rand.New(rand.NewPCG(22, 22))
+	for _, sh := range []struct{ rows, cols int }{{128, 1024}, {8192, 3072}} {
+		b.Run(fmt.Sprintf("dot/%dx%d", sh.rows, sh.cols), func(b *testing.B) {
+			rows, cols := sh.rows, sh.cols
+			w, _ := halfRows(r, rows, cols, false)
+			for g := 0; g < rows/16; g++ {
+				RepackHalfX16(w[32*cols*g:32*cols*(g+1)], cols)
+			}
+			x, dst := randF32(r, cols), make([]float32, rows)
+			b.SetBytes(int64(len(w)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				DotF16X16(w, rows/16, x, dst)
+			}
+		})
+	}
+	b.Run("gemm", func(b *testing.B) {
+		const toks, kc = 120, 256
+		w, _ := halfRows(r, 32, kc, false)
+		RepackHalfX16(w[:32*kc], kc)
+		RepackHalfX16(w[32*kc:], kc)
+		x, c := randF32(r, toks*kc), make([]float32, toks*PanelRows)
+		xp := make([]float32, toks*kc)
+		PackTokens(xp, x, kc, toks, kc)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			GemmF16X16(w, w[32*kc:], kc, xp, c, PanelRows, toks, true)
+		}
+		b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+	})
+}
