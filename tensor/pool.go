@@ -35,6 +35,8 @@ type Pool struct {
 	mu      sync.Mutex // serialises Parallel callers
 	task    Task
 	n       int
+	pieces  int           // [0, n) is cut into this many ranges
+	next    atomic.Int32  // the next range to take
 	gen     atomic.Uint32 // bumped to publish a task
 	left    atomic.Int32  // workers still running the current task
 	closed  atomic.Bool
@@ -43,8 +45,9 @@ type Pool struct {
 
 	scratch [][]float32 // per-worker scratch space for kernels
 	q8      []kernels.Q8
-	acts    q8acts   // activations of the int8 prefill path
-	bytes   [][]byte // per-worker byte scratch
+	acts    q8acts    // activations of the int8 prefill path
+	bytes   [][]byte  // per-worker byte scratch
+	xpack   []float32 // activations packed for the F16X/BF16X GEMM
 	mm      matmulTask
 }
 
@@ -78,9 +81,7 @@ func (p *Pool) worker(w int) {
 			return
 		}
 		seen = g
-		if lo, hi := p.chunk(w); lo < hi {
-			p.task.Run(w, lo, hi)
-		}
+		p.runPieces(w)
 		p.left.Add(-1)
 	}
 }
@@ -101,11 +102,26 @@ func (p *Pool) await(seen uint32) uint32 {
 	return p.gen.Load()
 }
 
-// chunk is worker w's share of [0, p.n).
-func (p *Pool) chunk(w int) (lo, hi int) {
-	size := (p.n + p.threads - 1) / p.threads
-	lo = min(p.n, w*size)
-	return lo, min(p.n, lo+size)
+// piecesPerThread is how many ranges each thread's share of a loop is cut
+// into. Threads take ranges in turn until none are left, so one that is
+// slowed down (by the OS, another process, a cache-cold start) leaves its
+// remaining ranges to the others instead of holding everyone back: in a
+// static split the faster thread spun for about 8% of Phi-3-mini F16
+// prefill.
+const piecesPerThread = 4
+
+// runPieces runs ranges of the current task as worker w until none are left.
+func (p *Pool) runPieces(w int) {
+	for {
+		i := int(p.next.Add(1)) - 1
+		if i >= p.pieces {
+			return
+		}
+		lo, hi := i*p.n/p.pieces, (i+1)*p.n/p.pieces
+		if lo < hi {
+			p.task.Run(w, lo, hi)
+		}
+	}
 }
 
 // Threads returns the number of threads the pool runs loops on.
@@ -125,7 +141,7 @@ func (p *Pool) Close() {
 }
 
 // Parallel calls t.Run(worker, lo, hi) over disjoint ranges covering
-// [0, n), one range per thread, and returns when all are done. worker is in
+// [0, n), a few per thread, taken in turn, and returns when all are done. worker is in
 // [0, Threads()) and identifies the calling thread's scratch space. The
 // calling goroutine runs the first range itself.
 func (p *Pool) Parallel(n int, t Task) {
@@ -143,14 +159,14 @@ func (p *Pool) parallel(n int, t Task) {
 		return
 	}
 	p.task, p.n = t, n
+	p.pieces = min(n, p.threads*piecesPerThread)
+	p.next.Store(0)
 	p.left.Store(int32(p.threads - 1))
 	p.sleepMu.Lock()
 	p.gen.Add(1)
 	p.wake.Broadcast()
 	p.sleepMu.Unlock()
-	if lo, hi := p.chunk(0); lo < hi {
-		t.Run(0, lo, hi)
-	}
+	p.runPieces(0)
 	for i := 0; p.left.Load() > 0; i++ {
 		if i > spinIters {
 			runtime.Gosched()

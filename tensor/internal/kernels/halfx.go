@@ -14,17 +14,11 @@ import (
 // and the GEMM reads its 32-row panels (two groups) straight from the
 // weights instead of converting and transposing them first.
 
-// halfX16 holds one tier's kernels for a half-precision interleaved type.
-type halfX16 struct {
-	dot  func(w *byte, groups, cols int, x *float32, dst *float32)
-	gemm map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int)
-}
-
 // CanRepackF16X16 reports whether the current tier has the F16X16 kernels.
-func CanRepackF16X16() bool { return current.f16X16.dot != nil }
+func CanRepackF16X16() bool { return current.dotF16X16 != nil }
 
 // CanRepackBF16X16 reports whether the current tier has the BF16X16 kernels.
-func CanRepackBF16X16() bool { return current.bf16X16.dot != nil }
+func CanRepackBF16X16() bool { return current.dotBF16X16 != nil }
 
 // RepackHalfX16 rearranges 16 consecutive rows of cols 2-byte values
 // (16·2·cols bytes) in place into the interleaved layout.
@@ -34,12 +28,19 @@ func RepackHalfX16(group []byte, cols int) {
 	defer repackBufs.Put(buf)
 	tmp := *buf
 	copy(tmp, group[:n])
-	for r := 0; r < 16; r++ {
-		row := tmp[2*cols*r : 2*cols*(r+1)]
-		for k := 0; k < cols; k++ {
-			group[32*k+2*r] = row[2*k]
-			group[32*k+2*r+1] = row[2*k+1]
-		}
+	src := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(tmp))), 16*cols)
+	dst := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(group))), 16*cols)
+	// Sequential writes, 16 sequential read streams.
+	var rows [16][]uint16
+	for r := range rows {
+		rows[r] = src[r*cols : (r+1)*cols]
+	}
+	for k := 0; k < cols; k++ {
+		d := dst[16*k : 16*k+16]
+		d[0], d[1], d[2], d[3] = rows[0][k], rows[1][k], rows[2][k], rows[3][k]
+		d[4], d[5], d[6], d[7] = rows[4][k], rows[5][k], rows[6][k], rows[7][k]
+		d[8], d[9], d[10], d[11] = rows[8][k], rows[9][k], rows[10][k], rows[11][k]
+		d[12], d[13], d[14], d[15] = rows[12][k], rows[13][k], rows[14][k], rows[15][k]
 	}
 }
 
@@ -63,12 +64,12 @@ func DequantBF16X16Row(group []byte, r int, dst []float32) {
 // DotF16X16 computes dst[16·g + r] = row r of group g · x for groups
 // consecutive F16X16 groups of len(x) columns.
 func DotF16X16(w []byte, groups int, x, dst []float32) {
-	dotHalfX16(current.f16X16.dot, f16, w, groups, x, dst)
+	dotHalfX16(current.dotF16X16, f16, w, groups, x, dst)
 }
 
 // DotBF16X16 is DotF16X16 for BF16X16 groups.
 func DotBF16X16(w []byte, groups int, x, dst []float32) {
-	dotHalfX16(current.bf16X16.dot, bf16, w, groups, x, dst)
+	dotHalfX16(current.dotBF16X16, bf16, w, groups, x, dst)
 }
 
 func dotHalfX16(k func(w *byte, groups, cols int, x *float32, dst *float32), cvt func(uint16) float32, w []byte, groups int, x, dst []float32) {
@@ -125,27 +126,19 @@ func TokenTile(toks, i int) int {
 	return 1
 }
 
-// GemmF16X16 computes, for the 32 weight rows held by the F16X16 groups wa
-// (rows 0-15) and wb (rows 16-31), both positioned at the chunk's first
-// column, c[i·ldc + r] (+)= Σ_{k<kc} w[r][k]·x_i[k] for i < toks, with the
+// GemmF32X16 computes, for 32 weight rows given as two runs of kc×16
+// floats (wa: rows 0-15, wb: rows 16-31, value k of row r at [16k + r]:
+// an F16X16 or BF16X16 group chunk converted with CvtF16 or CvtBF16),
+// c[i·ldc + r] (+)= Σ_{k<kc} w[r][k]·x_i[k] for i < toks, with the
 // activations x packed by PackTokens (same toks and kc); add selects
 // accumulation into c. wb may equal wa when only 16 rows exist (rows 16-31
 // of c then repeat rows 0-15).
-func GemmF16X16(wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
-	gemmHalfX16(&current.f16X16, f16, wa, wb, kc, x, c, ldc, toks, add)
-}
-
-// GemmBF16X16 is GemmF16X16 for BF16X16 groups.
-func GemmBF16X16(wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
-	gemmHalfX16(&current.bf16X16, bf16, wa, wb, kc, x, c, ldc, toks, add)
-}
-
-func gemmHalfX16(k *halfX16, cvt func(uint16) float32, wa, wb []byte, kc int, x []float32, c []float32, ldc, toks int, add bool) {
+func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks int, add bool) {
 	if toks <= 0 || kc <= 0 {
 		return
 	}
-	_ = wa[32*kc-1]
-	_ = wb[32*kc-1]
+	_ = wa[16*kc-1]
+	_ = wb[16*kc-1]
 	_ = x[toks*kc-1]
 	_ = c[(toks-1)*ldc+PanelRows-1]
 	a := 0
@@ -155,7 +148,7 @@ func gemmHalfX16(k *halfX16, cvt func(uint16) float32, wa, wb []byte, kc int, x 
 	for i0 := 0; i0 < toks; {
 		T := TokenTile(toks, i0)
 		tile := x[i0*kc : (i0+T)*kc]
-		if f := k.gemm[T]; f != nil {
+		if f := current.gemmF32X16[T]; f != nil {
 			f(&wa[0], &wb[0], &tile[0], kc, &c[i0*ldc], ldc, a)
 			i0 += T
 			continue
@@ -169,7 +162,7 @@ func gemmHalfX16(k *halfX16, cvt func(uint16) float32, wa, wb []byte, kc int, x 
 				}
 				var s float32
 				for kk := 0; kk < kc; kk++ {
-					s += cvt(binary.LittleEndian.Uint16(g[32*kk+2*rr:])) * tile[T*kk+j]
+					s += g[16*kk+rr] * tile[T*kk+j]
 				}
 				if add {
 					ci[r] += s
@@ -182,6 +175,6 @@ func gemmHalfX16(k *halfX16, cvt func(uint16) float32, wa, wb []byte, kc int, x 
 	}
 }
 
-// gemmTokenTiles are the token counts of the half-precision GEMM kernels,
-// largest first.
+// gemmTokenTiles are the token counts of the GemmF32X16 kernels, largest
+// first.
 var gemmTokenTiles = []int{12, 8, 4, 2, 1}

@@ -32,9 +32,9 @@ func TestHalfX16(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 21))
 	forTiers(t, func(t *testing.T) {
 		for _, bf := range []bool{false, true} {
-			dot, gemm, row := DotF16X16, GemmF16X16, DequantF16X16Row
+			dot, cvt, row := DotF16X16, CvtF16, DequantF16X16Row
 			if bf {
-				dot, gemm, row = DotBF16X16, GemmBF16X16, DequantBF16X16Row
+				dot, cvt, row = DotBF16X16, CvtBF16, DequantBF16X16Row
 			}
 			for _, sh := range []struct{ groups, cols int }{{1, 8}, {1, 12}, {2, 16}, {3, 40}, {4, 256}, {2, 1000}} {
 				name := fmt.Sprintf("bf=%v/%dx%d", bf, 16*sh.groups, sh.cols)
@@ -79,14 +79,17 @@ func TestHalfX16(t *testing.T) {
 						xs := randF32(r, toks*ldx)
 						c := randF32(r, toks*ldc)
 						before := append([]float32(nil), c...)
-						wb := w[32*k0:]
+						wa := make([]float32, 16*kc)
+						cvt(wa, w[32*k0:32*(k0+kc)])
+						wb := wa
 						second := 0
 						if sh.groups > 1 {
-							wb, second = w[32*cols+32*k0:], 16
+							wb, second = make([]float32, 16*kc), 16
+							cvt(wb, w[32*cols+32*k0:32*cols+32*(k0+kc)])
 						}
 						xp := make([]float32, toks*kc)
 						PackTokens(xp, xs, ldx, toks, kc)
-						gemm(w[32*k0:], wb, kc, xp, c, ldc, toks, add)
+						GemmF32X16(wa, wb, kc, xp, c, ldc, toks, add)
 						for i := 0; i < toks; i++ {
 							for rr := 0; rr < PanelRows; rr++ {
 								src := rr
@@ -120,9 +123,9 @@ func TestHalfX16(t *testing.T) {
 	})
 }
 
-// BenchmarkHalfX16 measures the interleaved F16 decode kernel from memory
-// (a Phi-3-mini FFN-sized matrix, GB/s of weights) and the GEMM micro-kernel
-// in cache (GFLOPS).
+// BenchmarkHalfX16 measures the interleaved F16 decode kernel in L2 and
+// from memory (a Phi-3-mini FFN-sized matrix), in GB/s of weights, and the
+// GemmF32X16 micro-kernel in cache (GFLOPS).
 func BenchmarkHalfX16(b *testing.B) {
 	r := rand.New(rand.NewPCG(22, 22))
 	for _, sh := range []struct{ rows, cols int }{{128, 1024}, {8192, 3072}} {
@@ -142,16 +145,25 @@ func BenchmarkHalfX16(b *testing.B) {
 	}
 	b.Run("gemm", func(b *testing.B) {
 		const toks, kc = 120, 256
-		w, _ := halfRows(r, 32, kc, false)
-		RepackHalfX16(w[:32*kc], kc)
-		RepackHalfX16(w[32*kc:], kc)
+		wa, wb := randF32(r, 16*kc), randF32(r, 16*kc)
 		x, c := randF32(r, toks*kc), make([]float32, toks*PanelRows)
 		xp := make([]float32, toks*kc)
 		PackTokens(xp, x, kc, toks, kc)
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			GemmF16X16(w, w[32*kc:], kc, xp, c, PanelRows, toks, true)
+			GemmF32X16(wa, wb, kc, xp, c, PanelRows, toks, true)
 		}
 		b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 	})
+}
+
+func BenchmarkRepackHalfX16(b *testing.B) {
+	const cols = 3072
+	w, _ := halfRows(rand.New(rand.NewPCG(1, 1)), 16*64, cols, false)
+	b.SetBytes(int64(len(w)))
+	for i := 0; i < b.N; i++ {
+		for g := 0; g < 64; g++ {
+			RepackHalfX16(w[32*cols*g:32*cols*(g+1)], cols)
+		}
+	}
 }

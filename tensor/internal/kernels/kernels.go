@@ -69,9 +69,10 @@ type impl struct {
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
 	gemmQ8S16  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
-	f16X16     halfX16 // F16X16 kernels; zero: none (no repacking)
-	bf16X16    halfX16 // BF16X16 kernels; zero: none
-	width      int     // elements per vector step of the float kernels (16, 8, 1)
+	dotF16X16  func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no F16X16 repacking
+	dotBF16X16 func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no BF16X16 repacking
+	gemmF32X16 map[int]func(wa, wb *float32, x *float32, kc int, c *float32, ldc, add int)
+	width      int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (

@@ -74,12 +74,11 @@ func init() {
 		tiers[TierAVX512].gemmPacked = map[int]func(w, x *float32, ldx, kc int, c *float32, ldc, add int){
 			12: gemmPacked12AVX512, 8: gemmPacked8AVX512, 4: gemmPacked4AVX512, 2: gemmPacked2AVX512, 1: gemmPacked1AVX512,
 		}
-		tiers[TierAVX512].f16X16 = halfX16{dotF16X16AVX512, map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int){
-			12: gemmF16X16_12AVX512, 8: gemmF16X16_8AVX512, 4: gemmF16X16_4AVX512, 2: gemmF16X16_2AVX512, 1: gemmF16X16_1AVX512,
-		}}
-		tiers[TierAVX512].bf16X16 = halfX16{dotBF16X16AVX512, map[int]func(wa, wb *byte, x *float32, kc int, c *float32, ldc, add int){
-			12: gemmBF16X16_12AVX512, 8: gemmBF16X16_8AVX512, 4: gemmBF16X16_4AVX512, 2: gemmBF16X16_2AVX512, 1: gemmBF16X16_1AVX512,
-		}}
+		tiers[TierAVX512].dotF16X16 = dotF16X16AVX512
+		tiers[TierAVX512].dotBF16X16 = dotBF16X16AVX512
+		tiers[TierAVX512].gemmF32X16 = map[int]func(wa, wb *float32, x *float32, kc int, c *float32, ldc, add int){
+			12: gemmF32X16_12AVX512, 8: gemmF32X16_8AVX512, 4: gemmF32X16_4AVX512, 2: gemmF32X16_2AVX512, 1: gemmF32X16_1AVX512,
+		}
 		best = TierAVX512
 	}
 	current, curTier = tiers[best], best

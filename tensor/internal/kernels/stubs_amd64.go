@@ -34,38 +34,23 @@ func dotQ4_0X16VNNI(w *byte, groups int, nb int, xq *int8, xn *int32, xd *float3
 // dotF16X16AVX512 computes 16·groups dot products of 16-row-interleaved F16 rows with x (AVX-512F); cols % 8 == 0.
 func dotF16X16AVX512(w *byte, groups int, cols int, x *float32, dst *float32)
 
-// gemmF16X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmF16X16_12AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
-
-// gemmF16X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmF16X16_8AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
-
-// gemmF16X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmF16X16_4AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
-
-// gemmF16X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmF16X16_2AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
-
-// gemmF16X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two 16-row-interleaved F16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmF16X16_1AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
-
 // dotBF16X16AVX512 computes 16·groups dot products of 16-row-interleaved BF16 rows with x (AVX-512F); cols % 8 == 0.
 func dotBF16X16AVX512(w *byte, groups int, cols int, x *float32, dst *float32)
 
-// gemmBF16X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmBF16X16_12AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+// gemmF32X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF32X16_12AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
-// gemmBF16X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmBF16X16_8AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+// gemmF32X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF32X16_8AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
-// gemmBF16X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmBF16X16_4AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+// gemmF32X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF32X16_4AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
-// gemmBF16X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmBF16X16_2AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+// gemmF32X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF32X16_2AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
-// gemmBF16X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two 16-row-interleaved BF16 groups, x packed by PackTokens (AVX-512F); ldc in elements.
-func gemmBF16X16_1AVX512(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)
+// gemmF32X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
+func gemmF32X16_1AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
 // gemmPacked12AVX512 adds (or stores) a 32×12 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
 func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)

@@ -14,8 +14,8 @@ import (
 // contiguous bytes, one VCVTPH2PS (or VPMOVZXWD + VPSLLD for bfloat16)
 // from a ZMM of floats whose lane r is row r. Decoding then streams one
 // sequential run of memory per group with no horizontal sums, and the GEMM
-// micro-kernel reads its panel straight from the weights, with no
-// dequantize-and-pack pass.
+// converts a chunk of each group with one vectorised pass (no transposing
+// pack) before gemmF32X16 multiplies it.
 
 // loadHalf16 converts the 16 half-precision values at m into a ZMM of floats.
 func loadHalf16(bf bool, m Mem) VecVirtual {
@@ -86,22 +86,25 @@ func dotHalfX16AVX512(bf bool) {
 	RET()
 }
 
-// gemmHalfX16AVX512 is gemmPackedAVX512 reading its 32 rows from two
-// 16-row interleaved groups (wa: rows 0-15, wb: rows 16-31, positioned at
-// the chunk's first column) and converting them on the fly, with the T
-// tokens' activations packed by PackTokens (x[T·k + i]), so the broadcasts
-// read one contiguous run instead of T rows a power-of-two stride apart
-// (which alias in the L1 cache).
-func gemmHalfX16AVX512(bf bool, T int) {
-	name := fmt.Sprintf("gemm%sX16_%dAVX512", halfName(bf), T)
-	TEXT(name, NOSPLIT, "func(wa *byte, wb *byte, x *float32, kc int, c *float32, ldc int, add int)")
-	Doc(fmt.Sprintf("%s adds (or stores) a 32×%d tile of W·xᵀ into c, W two 16-row-interleaved %s groups, x packed by PackTokens (AVX-512F); ldc in elements.", name, T, halfName(bf)))
+// gemmF32X16AVX512 is gemmPackedAVX512 with its 32 rows as two runs of
+// kc×16 floats (wa: rows 0-15, wb: rows 16-31, each [k][16]: an F16X16 or
+// BF16X16 group chunk converted by CvtF16/CvtBF16) and the T tokens'
+// activations packed by PackTokens (x[T·k + i]), so the broadcasts read
+// one contiguous run instead of T rows a power-of-two stride apart (which
+// alias in the L1 cache).
+func gemmF32X16AVX512(T int) {
+	name := fmt.Sprintf("gemmF32X16_%dAVX512", T)
+	TEXT(name, NOSPLIT, "func(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)")
+	Doc(fmt.Sprintf("%s adds (or stores) a 32×%d tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.", name, T))
 	wa := Load(Param("wa"), GP64())
 	wb := Load(Param("wb"), GP64())
 	gemmTileAVX512(name, T, true, func(u int) (VecVirtual, VecVirtual) {
-		return loadHalf16(bf, Mem{Base: wa, Disp: 32 * u}), loadHalf16(bf, Mem{Base: wb, Disp: 32 * u})
+		w0, w1 := ZMM(), ZMM()
+		VMOVUPS(Mem{Base: wa, Disp: 64 * u}, w0)
+		VMOVUPS(Mem{Base: wb, Disp: 64 * u}, w1)
+		return w0, w1
 	}, func(n int) {
-		ADDQ(U32(32*n), wa)
-		ADDQ(U32(32*n), wb)
+		ADDQ(U32(64*n), wa)
+		ADDQ(U32(64*n), wb)
 	})
 }

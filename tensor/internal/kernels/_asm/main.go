@@ -30,11 +30,10 @@ func main() {
 	dotQ4_0x2VNNI()
 	dotQ4_0RVNNI()
 	dotQ4_0X16VNNI()
-	for _, bf := range []bool{false, true} {
-		dotHalfX16AVX512(bf)
-		for _, t := range gemmTokenTiles {
-			gemmHalfX16AVX512(bf, t)
-		}
+	dotHalfX16AVX512(false)
+	dotHalfX16AVX512(true)
+	for _, t := range gemmTokenTiles {
+		gemmF32X16AVX512(t)
 	}
 	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
