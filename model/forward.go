@@ -304,6 +304,7 @@ type rowInfo struct {
 type scratch struct {
 	rows     []rowInfo
 	outRows  []int
+	qblocks  []qblock  // attention's query blocks (see attnBlocks)
 	x, xn    []float32 // residual stream and its normalised copy, n × Hidden
 	qkv      []float32 // n × QKVDim
 	att      []float32 // attention output, n × Heads·HeadDim
@@ -381,29 +382,54 @@ func (m *Model) ropeAndCache(steps []*Step, l int) {
 // scores of one query against all its keys in one kernel call, the softmax
 // numerators in another, then the weighted sum of the values.
 func (m *Model) attention(steps []*Step, l int) {
-	m.attn = attnTask{m: m, steps: steps, l: l}
-	m.pool.Parallel(len(m.buf.rows)*m.Config.Heads, &m.attn)
+	b := &m.buf
+	b.attnBlocks()
+	m.attn = attnTask{m: m, steps: steps, l: l, blocks: len(b.qblocks) < len(b.rows)}
+	n := len(b.rows)
+	if m.attn.blocks {
+		n = len(b.qblocks)
+	}
+	m.pool.Parallel(n*m.Config.Heads, &m.attn)
 	m.attn.steps = nil
 }
 
 // attnTask is attention as a pool task, kept in the Model so that running
 // it allocates nothing.
 type attnTask struct {
-	m     *Model
-	steps []*Step
-	l     int
+	m      *Model
+	steps  []*Step
+	l      int
+	blocks bool // work items are (query block, head) pairs, else (row, head)
 }
 
-// Run handles (row, head) pairs [lo, hi).
+// Run handles work items [lo, hi).
 func (a *attnTask) Run(worker, lo, hi int) {
+	heads := a.m.Config.Heads
+	for t := lo; t < hi; t++ {
+		i, h := t/heads, t%heads
+		if !a.blocks {
+			a.row(worker, i, h)
+			continue
+		}
+		if qb := a.m.buf.qblocks[i]; qb.n > 1 {
+			a.block(worker, qb, h)
+		} else {
+			a.row(worker, qb.row, h)
+		}
+	}
+}
+
+// row computes the attention output of batch row i for query head h, one
+// query against all its keys: the scores in one kernel call, the softmax
+// numerators in another, then the weighted sum of the values.
+func (a *attnTask) row(worker, i, h int) {
 	m, steps, l := a.m, a.steps, a.l
 	c := m.Config
 	b := &m.buf
 	hd, kvd := c.HeadDim, c.KVDim()
 	group := c.Heads / c.KVHeads
 	scale := float32(1 / math.Sqrt(float64(hd)))
-	for t := lo; t < hi; t++ {
-		i, h := t/c.Heads, t%c.Heads
+	{
 		r := b.rows[i]
 		s := steps[r.step].Seq
 		q := b.qkv[i*c.QKVDim()+h*hd : i*c.QKVDim()+(h+1)*hd]

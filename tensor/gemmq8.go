@@ -45,6 +45,13 @@ type q8acts struct {
 	d         []float32
 	i         []int32
 	s         []float32 // d·Σq per block, for Q4_K's mins
+
+	// While prepare runs: its input, offset and halves, and the pool that
+	// quantizes the rows in parallel.
+	pool   *Pool
+	src    []float32
+	off    int32
+	halves int
 }
 
 // prepare quantizes n rows of x (k columns) for weights of type t: the
@@ -85,8 +92,17 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 			a.i[b*pad+i] = 0
 		}
 	}
+	a.src, a.off, a.halves = x, off, halves
+	a.pool.parallel(n, a)
+	a.src = nil
+}
+
+// Run quantizes rows [lo, hi) (prepare's second half, as a pool task).
+func (a *q8acts) Run(_, lo, hi int) {
+	k, kx, pad, off, halves := a.k, a.k, a.pad, a.off, a.halves
+	x := a.src
 	var tmp [32]int8
-	for i := 0; i < n; i++ {
+	for i := lo; i < hi; i++ {
 		row := x[i*k : (i+1)*k]
 		q := a.x[i*kx : (i+1)*kx]
 		for b := 0; b < k/32; b++ {

@@ -88,6 +88,27 @@ func WSumF32(v []float32, stride int, p, out []float32) { kernels.WSumF32(v, str
 // WSumF16 is WSumF32 for half-precision cached values.
 func WSumF16(v []uint16, stride int, p, out []float32) { kernels.WSumF16(v, stride, p, out) }
 
+// PanelRows is the number of rows GemmPanel multiplies at once.
+const PanelRows = kernels.PanelRows
+
+// PackPanel stores rows (≤ PanelRows) rows of kc floats of src (row stride
+// ld) transposed as kc groups of PanelRows floats (dst[k·32 + r] =
+// src[r·ld + k]), zero-filling missing rows: the weight panel GemmPanel
+// reads.
+func PackPanel(dst, src []float32, ld, rows, kc int) { kernels.Pack(dst, src, ld, rows, kc) }
+
+// GemmPanel computes c[i·ldc + r] (+)= Σ_{k<kc} w[k·32 + r]·x[i·ldx + k]
+// for the 32 rows r of a packed panel w and toks tokens x, with the GEMM
+// micro-kernel of MatMul's prefill path; add selects accumulation.
+func GemmPanel(w []float32, kc int, x []float32, ldx int, c []float32, ldc, toks int, add bool) {
+	kernels.GemmPacked(w, kc, x, ldx, c, ldc, toks, add)
+}
+
+// F16sToF32 converts IEEE halves to float32 (len(dst) values).
+func F16sToF32(dst []float32, src []uint16) {
+	kernels.CvtF16(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 2*len(dst)))
+}
+
 // SwiGLU sets h[i] = silu(g[i])·u[i] = g[i]/(1+exp(−g[i]))·u[i] over len(h)
 // values (relative error ≤ 1e-6 against float64).
 func SwiGLU(h, g, u []float32) { kernels.SwiGLU(h, g, u) }
@@ -139,6 +160,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		t.gemm = true
 		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
 			t.q8gemm = true
+			p.acts.pool = p
 			p.acts.prepare(x, n, w.Cols, w.Type)
 		}
 		if l := layouts[w.Type]; l != nil && l.cvt != nil {
