@@ -3,6 +3,7 @@ package tensor
 import (
 	"encoding/binary"
 	"math"
+	"unsafe"
 
 	"github.com/gophi/gophi/tensor/internal/kernels"
 )
@@ -98,34 +99,17 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 }
 
 // Run quantizes rows [lo, hi) (prepare's second half, as a pool task).
-func (a *q8acts) Run(_, lo, hi int) {
-	k, kx, pad, off, halves := a.k, a.k, a.pad, a.off, a.halves
-	x := a.src
-	var tmp [32]int8
+func (a *q8acts) Run(worker, lo, hi int) {
+	k, pad, off, halves := a.k, a.pad, a.off, a.halves
+	nb := k / 32
+	tmp := a.pool.Scratch(worker, 3*nb)
+	ds := tmp[:nb]
+	sums := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[nb])), nb)
+	los := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[2*nb])), nb)
 	for i := lo; i < hi; i++ {
-		row := x[i*k : (i+1)*k]
-		q := a.x[i*kx : (i+1)*kx]
-		for b := 0; b < k/32; b++ {
-			xs := row[32*b : 32*b+32]
-			var amax float32
-			for _, v := range xs {
-				amax = max(amax, abs32(v))
-			}
-			d := amax / 127
-			var id float32
-			if d != 0 {
-				id = 1 / d
-			}
-			var sum, lo int32
-			for j, v := range xs {
-				r := int8(math.Round(float64(v * id)))
-				tmp[j] = r
-				sum += int32(r)
-				if j < 16 {
-					lo += int32(r)
-				}
-			}
-			copy(q[32*b:], tmp[:])
+		kernels.QuantQ8Blocks(a.src[i*k:(i+1)*k], a.x[i*k:(i+1)*k], ds, sums, los)
+		for b := 0; b < nb; b++ {
+			d, sum, lo := ds[b], sums[b], los[b]
 			a.d[b*pad+i] = d
 			a.s[b*pad+i] = d * float32(sum)
 			if halves == 1 {

@@ -55,6 +55,7 @@ type impl struct {
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
 	swiglu     func(h, g, u *float32, n int)
+	quantQ8    func(x *float32, nb int, q *int8, d *float32, sum, lo *int32)
 	wsumQ8_0   func(v *byte, stride, rows int, p *float32, nb int, out *float32)
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
 	dotQ4_K    func(w *byte, stride, rows, nb int, xq *int8, xd, xs, dst *float32)
@@ -228,27 +229,12 @@ func (q *Q8) QuantizeFor(x []float32, want Layouts) {
 		q.NB = make([]int32, nb)
 	}
 	q.Q, q.D, q.S, q.NB = q.Q[:n], q.D[:nb], q.S[:nb], q.NB[:nb]
-	for b := 0; b < nb; b++ {
-		xs := x[b*32 : b*32+32]
-		var amax float32
-		for _, v := range xs {
-			amax = max(amax, float32(math.Abs(float64(v))))
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
-		qs := q.Q[b*32 : b*32+32]
-		sum := 0
-		for j, v := range xs {
-			r := int8(math.Round(float64(v * id)))
-			qs[j] = r
-			sum += int(r)
-		}
-		q.D[b] = d
-		q.S[b] = d * float32(sum)
-		q.NB[b] = -8 * int32(sum)
+	// NB holds the block sums until they become −8·Σq; S the first halves.
+	QuantQ8Blocks(x[:nb*32], q.Q, q.D, q.NB, unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(q.S))), nb))
+	for b := range nb {
+		sum := q.NB[b]
+		q.S[b] = q.D[b] * float32(sum)
+		q.NB[b] = -8 * sum
 	}
 	q.PL, q.RL, q.N4, q.N16 = q.PL[:0], q.RL[:0], q.N4[:0], q.N16[:0] // absent unless built below
 	if want&LayoutN4 != 0 {
@@ -755,3 +741,42 @@ func dequantBlocks(f, generic func(dst *float32, src *byte, nb int), dst []float
 // ScaleMinK4 unpacks the j-th 6-bit (scale, min) pair of a Q4_K/Q5_K
 // block's 12 scale bytes.
 func ScaleMinK4(j int, s []byte) (sc, mn uint8) { return scaleMinK4(j, s) }
+
+// QuantQ8Blocks quantizes len(x)/32 blocks of 32 values to int8 as
+// llama.cpp's Q8_0 activations: d[b] = max|x|/127 and q = round(x/d)
+// (half away from zero; 0 when d = 0), with sum[b] = Σq of the block and
+// lo[b] the Σq of its first 16 values. Every tier gives the same bits.
+func QuantQ8Blocks(x []float32, q []int8, d []float32, sum, lo []int32) {
+	nb := len(x) / 32
+	if nb == 0 {
+		return
+	}
+	_, _, _, _ = q[32*nb-1], d[nb-1], sum[nb-1], lo[nb-1]
+	if current.quantQ8 != nil {
+		current.quantQ8(&x[0], nb, &q[0], &d[0], &sum[0], &lo[0])
+		return
+	}
+	for b := 0; b < nb; b++ {
+		xs := x[b*32 : b*32+32]
+		var amax float32
+		for _, v := range xs {
+			amax = max(amax, float32(math.Abs(float64(v))))
+		}
+		db := amax / 127
+		var id float32
+		if db != 0 {
+			id = 1 / db
+		}
+		qs := q[b*32 : b*32+32]
+		var s, l int32
+		for j, v := range xs {
+			r := int8(math.Round(float64(v * id)))
+			qs[j] = r
+			s += int32(r)
+			if j == 15 {
+				l = s
+			}
+		}
+		d[b], sum[b], lo[b] = db, s, l
+	}
+}

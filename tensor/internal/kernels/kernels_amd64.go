@@ -55,6 +55,7 @@ func init() {
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
 			swiglu:     swigluAVX512,
+			quantQ8:    quantQ8AVX512,
 			wsumQ8_0:   wsumQ8_0AVX512,
 			gemmQ8:     gemmQ8VNNI,
 			gemmQ8Min:  gemmQ8MinVNNI,

@@ -5386,6 +5386,100 @@ swiglu_done:
 	VZEROUPPER
 	RET
 
+// func quantQ8AVX512(x *float32, nb int, q *int8, d *float32, sum *int32, lo *int32)
+// Requires: AVX, AVX2, AVX512DQ, AVX512F, AVX512VL
+TEXT ·quantQ8AVX512(SB), NOSPLIT, $0-48
+	MOVQ         x+0(FP), AX
+	MOVQ         nb+8(FP), CX
+	MOVQ         q+16(FP), DX
+	MOVQ         d+24(FP), BX
+	MOVQ         sum+32(FP), SI
+	MOVQ         lo+40(FP), DI
+	MOVL         $0x7fffffff, R8
+	VPBROADCASTD R8, Z0
+	MOVL         $0x80000000, R8
+	VPBROADCASTD R8, Z1
+	MOVL         $0x3f800000, R8
+	VPBROADCASTD R8, Z2
+	MOVL         $0x3f000000, R8
+	VPBROADCASTD R8, Z3
+	MOVL         $0x42fe0000, R8
+	VPBROADCASTD R8, Z4
+	VXORPS       Z5, Z5, Z5
+
+q8_loop:
+	CMPQ          CX, $0x01
+	JL            q8_done
+	VMOVUPS       (AX), Z6
+	VMOVUPS       64(AX), Z7
+	VANDPS        Z0, Z6, Z8
+	VANDPS        Z0, Z7, Z9
+	VMAXPS        Z9, Z8, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y9
+	VMAXPS        Y9, Y8, Y9
+	VEXTRACTF32X4 $0x01, Y9, X8
+	VMAXPS        X8, X9, X8
+	VMOVHLPS      X8, X8, X9
+	VMAXPS        X9, X8, X8
+	VMOVSHDUP     X8, X9
+	VMAXSS        X9, X8, X8
+	VDIVSS        X4, X8, X8
+	VMOVSS        X8, (BX)
+	VDIVSS        X8, X2, X9
+	VBROADCASTSS  X9, Z9
+	VBROADCASTSS  X8, Z8
+	VCMPPS        $0x04, Z5, Z8, K1
+	VMULPS.Z      Z9, Z6, K1, Z6
+	VRNDSCALEPS   $0x0b, Z6, Z8
+	VSUBPS        Z8, Z6, Z10
+	VANDPS        Z0, Z10, Z10
+	VCMPPS        $0x1d, Z3, Z10, K2
+	VANDPS        Z1, Z6, Z6
+	VORPS         Z2, Z6, Z6
+	VADDPS        Z6, Z8, K2, Z8
+	VCVTTPS2DQ    Z8, Z6
+	VPMOVSDB      Z6, (DX)
+	VMULPS.Z      Z9, Z7, K1, Z7
+	VRNDSCALEPS   $0x0b, Z7, Z8
+	VSUBPS        Z8, Z7, Z9
+	VANDPS        Z0, Z9, Z9
+	VCMPPS        $0x1d, Z3, Z9, K1
+	VANDPS        Z1, Z7, Z7
+	VORPS         Z2, Z7, Z7
+	VADDPS        Z7, Z8, K1, Z8
+	VCVTTPS2DQ    Z8, Z7
+	VPMOVSDB      Z7, 16(DX)
+	VEXTRACTI64X4 $0x01, Z6, Y8
+	VPADDD        Y8, Y6, Y8
+	VEXTRACTI32X4 $0x01, Y8, X9
+	VPADDD        X9, X8, X9
+	VPSHUFD       $0x4e, X9, X8
+	VPADDD        X8, X9, X9
+	VPSHUFD       $0xb1, X9, X8
+	VPADDD        X8, X9, X9
+	VMOVD         X9, (DI)
+	VPADDD        Z7, Z6, Z6
+	VEXTRACTI64X4 $0x01, Z6, Y7
+	VPADDD        Y7, Y6, Y7
+	VEXTRACTI32X4 $0x01, Y7, X6
+	VPADDD        X6, X7, X6
+	VPSHUFD       $0x4e, X6, X7
+	VPADDD        X7, X6, X6
+	VPSHUFD       $0xb1, X6, X7
+	VPADDD        X7, X6, X6
+	VMOVD         X6, (SI)
+	ADDQ          $0x80, AX
+	ADDQ          $0x20, DX
+	ADDQ          $0x04, BX
+	ADDQ          $0x04, SI
+	ADDQ          $0x04, DI
+	DECQ          CX
+	JMP           q8_loop
+
+q8_done:
+	VZEROUPPER
+	RET
+
 // func wsumQ8_0AVX512(v *byte, stride int, rows int, p *float32, nb int, out *float32)
 // Requires: AVX, AVX2, AVX512F
 TEXT ·wsumQ8_0AVX512(SB), NOSPLIT, $0-48

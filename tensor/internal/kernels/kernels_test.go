@@ -726,3 +726,47 @@ func TestGemmQ8S16(t *testing.T) {
 		}
 	})
 }
+
+// TestQuantQ8Blocks checks every tier against the generic quantizer bit
+// for bit, with ties (x/d = k + ½ rounds away from zero), zero blocks and
+// values just below ½.
+func TestQuantQ8Blocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 41))
+	const nb = 7
+	x := randF32(r, 32*nb)
+	for j := 0; j < 32; j++ {
+		x[j] = 0 // block 0: d = 0
+	}
+	x[32] = 127 // block 1: d = 1, ties and near-ties
+	for j := 1; j < 32; j++ {
+		x[32+j] = float32(j-16) + 0.5
+	}
+	x[33], x[34] = 0.49999997, -0.49999997
+	x[64+5] = 1e-30 // block 2: tiny values among normal ones
+	want := struct {
+		q       []int8
+		d       []float32
+		sum, lo []int32
+	}{make([]int8, 32*nb), make([]float32, nb), make([]int32, nb), make([]int32, nb)}
+	if err := Use(TierGeneric); err != nil {
+		t.Fatal(err)
+	}
+	QuantQ8Blocks(x, want.q, want.d, want.sum, want.lo)
+	if want.q[32+3] != -13 || want.q[32+17] != 2 || want.q[33] != 0 {
+		t.Fatalf("generic rounding: %v", want.q[32:64])
+	}
+	forTiers(t, func(t *testing.T) {
+		q, d, sum, lo := make([]int8, 32*nb), make([]float32, nb), make([]int32, nb), make([]int32, nb)
+		QuantQ8Blocks(x, q, d, sum, lo)
+		for i := range q {
+			if q[i] != want.q[i] {
+				t.Fatalf("q[%d] = %d, want %d (x %g)", i, q[i], want.q[i], x[i])
+			}
+		}
+		for b := 0; b < nb; b++ {
+			if d[b] != want.d[b] || sum[b] != want.sum[b] || lo[b] != want.lo[b] {
+				t.Fatalf("block %d: d %g sum %d lo %d, want %g %d %d", b, d[b], sum[b], lo[b], want.d[b], want.sum[b], want.lo[b])
+			}
+		}
+	})
+}

@@ -121,6 +121,9 @@ func expSubAVX512(x *float32, n int, m float32) float32
 // swigluAVX512 sets dst[i] = silu(gate[i])·up[i] (AVX-512F); n a multiple of 16.
 func swigluAVX512(dst *float32, gate *float32, up *float32, n int)
 
+// quantQ8AVX512 quantizes nb blocks of 32 floats to int8 with per-block scales, sums and first-half sums (AVX-512F/BW).
+func quantQ8AVX512(x *float32, nb int, q *int8, d *float32, sum *int32, lo *int32)
+
 // wsumQ8_0AVX512 adds Σ_j p[j]·v_j into out over rows Q8_0 value rows stride bytes apart (AVX-512F).
 func wsumQ8_0AVX512(v *byte, stride int, rows int, p *float32, nb int, out *float32)
 

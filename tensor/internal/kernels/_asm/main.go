@@ -56,6 +56,7 @@ func main() {
 	wsumAVX512(true)
 	expSubAVX512()
 	swigluAVX512()
+	quantQ8AVX512()
 	wsumQ8_0AVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
