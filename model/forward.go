@@ -257,14 +257,14 @@ func (m *Model) Forward(steps ...*Step) error {
 
 	for l := range m.w.layers {
 		lw := &m.w.layers[l]
-		rmsNormRows(b.xn, b.x, lw.attnNorm, n, c.Hidden, c.RMSNormEps)
+		m.rmsNorm(lw.attnNorm, n)
 		m.pool.MatMul(b.qkv, lw.qkv, b.xn, n)
 		m.ropeAndCache(bsteps, l)
 		m.attention(bsteps, l)
 		m.pool.MatMul(b.proj, lw.o, b.att, n)
 		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
 
-		rmsNormRows(b.xn, b.x, lw.ffnNorm, n, c.Hidden, c.RMSNormEps)
+		m.rmsNorm(lw.ffnNorm, n)
 		m.pool.MatMul(b.gu, lw.gateUp, b.xn, n)
 		b.swiglu = swigluTask{gu: b.gu, h: b.h, f: c.Intermediate}
 		m.pool.Parallel(n, &b.swiglu)
@@ -314,6 +314,8 @@ type scratch struct {
 	cos, sin []float32 // n × RotaryDim/2
 	logits   []float32
 	swiglu   swigluTask
+	rope     ropeTask
+	norm     normTask
 }
 
 func (b *scratch) grow(c *Config, n int) {
@@ -338,11 +340,26 @@ func grow(s []float32, n int) []float32 {
 // ropeAndCache rotates the new rows' query and key heads (NeoX rotate-half
 // over the first RotaryDim dims) and stores keys and values in the caches.
 func (m *Model) ropeAndCache(steps []*Step, l int) {
+	m.buf.rope = ropeTask{m: m, steps: steps, l: l}
+	m.pool.Parallel(len(m.buf.rows), &m.buf.rope)
+	m.buf.rope.steps = nil
+}
+
+// ropeTask is ropeAndCache as a pool task over batch rows.
+type ropeTask struct {
+	m     *Model
+	steps []*Step
+	l     int
+}
+
+func (t *ropeTask) Run(_, lo, hi int) {
+	m, steps, l := t.m, t.steps, t.l
 	c := m.Config
 	b := &m.buf
 	hd, half, kvd := c.HeadDim, c.RotaryDim/2, c.KVDim()
 	qd := c.Heads * hd
-	for i, r := range b.rows {
+	for i := lo; i < hi; i++ {
+		r := b.rows[i]
 		row := b.qkv[i*c.QKVDim() : (i+1)*c.QKVDim()]
 		cs, sn := b.cos[i*half:(i+1)*half], b.sin[i*half:(i+1)*half]
 		for h := 0; h < c.Heads+c.KVHeads; h++ {
@@ -472,6 +489,27 @@ func (a *attnTask) row(worker, i, h int) {
 			tensor.WSumF32(s.v[l][off:], kvd, scores, out)
 		}
 	}
+}
+
+// rmsNorm sets the batch's xn to the RMSNorm of its n rows of x with
+// weights w, split over the pool's threads.
+func (m *Model) rmsNorm(w []float32, n int) {
+	b := &m.buf
+	b.norm = normTask{dst: b.xn, x: b.x, w: w, d: m.Config.Hidden, eps: m.Config.RMSNormEps}
+	m.pool.Parallel(n, &b.norm)
+	b.norm.w = nil
+}
+
+// normTask is rmsNormRows as a pool task over rows.
+type normTask struct {
+	dst, x, w []float32
+	d         int
+	eps       float64
+}
+
+func (t *normTask) Run(_, lo, hi int) {
+	d := t.d
+	rmsNormRows(t.dst[lo*d:hi*d], t.x[lo*d:hi*d], t.w, hi-lo, d, t.eps)
 }
 
 // rmsNormRows computes dst = w ⊙ x/√(mean(x²)+eps) for n rows of width d,

@@ -222,7 +222,8 @@ func FromGGUF(f *gguf.File, opts LoadOptions) (*Model, error) {
 	}
 	if opts.NoMmap {
 		// The weights are in our own memory: rearrange them for this CPU's
-		// kernels where that is faster (Q4_0 on AVX-512 VNNI).
+		// kernels where that is faster (16-row interleaved layouts on
+		// AVX-512, see tensor.Matrix.Repack).
 		m.repack()
 	}
 	return m, nil

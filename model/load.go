@@ -68,6 +68,11 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 		return nil, err
 	}
 	m.closers = append(m.closers, ck.Close)
+	if opts.NoMmap {
+		// Our own memory: BF16 and F16 checkpoints switch to the
+		// interleaved layouts (see tensor.Matrix.Repack).
+		m.repack()
+	}
 	return m, nil
 }
 

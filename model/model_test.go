@@ -343,3 +343,41 @@ func TestGoldKVCache(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldReadIntoMemory loads the gold checkpoints (bf16) into memory,
+// where their matrices switch to the BF16X layout on AVX-512, and checks
+// the prompt logits (GEMM path) and one-token steps (decode path) against
+// the reference.
+func TestGoldReadIntoMemory(t *testing.T) {
+	forTiers(t, func(t *testing.T) {
+		for _, name := range goldModels {
+			t.Run(name, func(t *testing.T) {
+				m, err := LoadDir(filepath.Join(goldDir, name), LoadOptions{Threads: 2, NoMmap: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer m.Close()
+				q := m.w.layers[0].qkv
+				if tensor.KernelTier() == "avx512" && q.Rows%16 == 0 && q.Type != tensor.BF16X {
+					t.Fatalf("qkv is %s after loading into memory, want BF16X", q.Type)
+				}
+				ref := loadReference(t, name)
+				V := m.Config.VocabSize
+				for _, T := range sortedKeys(ref.inputs) {
+					in := ref.inputs[T]
+					s, _ := m.NewSequence(0)
+					got, err := m.Eval(s, in[:T-1], true)
+					if err != nil {
+						t.Fatal(err)
+					}
+					last, err := m.Eval(s, in[T-1:], false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got = append(got, last...)
+					checkLogits(t, name+" T="+strconv.Itoa(T), got, ref.logits[T], V, 1e-4)
+				}
+			})
+		}
+	})
+}

@@ -430,7 +430,8 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 
 // Repack rearranges the matrix's data in place into a faster layout for
 // this CPU's kernels when there is one (with AVX-512 VNNI: Q4_0 → Q4_0X or
-// Q4_0R, Q4_K → Q4_KX, Q6_K → Q6_KX, Q8_0 → Q8_0X) and reports whether it
+// Q4_0R, Q4_K → Q4_KX, Q6_K → Q6_KX, Q8_0 → Q8_0X, F16 → F16X, BF16 →
+// BF16X) and reports whether it
 // did. The data must be writable and not shared with
 // anything that reads it as the file's type.
 func (m *Matrix) Repack() bool {

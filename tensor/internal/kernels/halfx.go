@@ -28,6 +28,15 @@ func RepackHalfX16(group []byte, cols int) {
 	defer repackBufs.Put(buf)
 	tmp := *buf
 	copy(tmp, group[:n])
+	if uintptr(unsafe.Pointer(unsafe.SliceData(group)))%2 != 0 { // odd address: bytes
+		for r := 0; r < 16; r++ {
+			row := tmp[2*cols*r : 2*cols*(r+1)]
+			for k := 0; k < cols; k++ {
+				group[32*k+2*r], group[32*k+2*r+1] = row[2*k], row[2*k+1]
+			}
+		}
+		return
+	}
 	src := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(tmp))), 16*cols)
 	dst := unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(group))), 16*cols)
 	// Sequential writes, 16 sequential read streams.
