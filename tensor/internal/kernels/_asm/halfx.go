@@ -40,8 +40,9 @@ func halfName(bf bool) string {
 
 // dotHalfX16AVX512 computes dst[16g + r] = Σ_k w_g[k][r]·x[k] for groups
 // consecutive 16-row groups of cols columns each: per column one
-// conversion and one FMA against the broadcast activation, over four
-// independent accumulators.
+// conversion and one FMA against the broadcast activation. Groups go in
+// pairs, two sequential streams at once (one stream left the F16 decode
+// 10-15% below the other layouts' bandwidth), four accumulators each.
 func dotHalfX16AVX512(bf bool) {
 	name := fmt.Sprintf("dot%sX16AVX512", halfName(bf))
 	TEXT(name, NOSPLIT, "func(w *byte, groups int, cols int, x *float32, dst *float32)")
@@ -49,38 +50,74 @@ func dotHalfX16AVX512(bf bool) {
 	w := Load(Param("w"), GP64())
 	groups := Load(Param("groups"), GP64())
 	dst := Load(Param("dst"), GP64())
+	gb := Load(Param("cols"), GP64())
+	SHLQ(U8(5), gb) // bytes per group
 	lbl := func(s string) string { return name + "_" + s }
-	Label(lbl("group"))
+	const unroll = 8
+	body := func(pair bool) {
+		n := Load(Param("cols"), GP64())
+		xp := Load(Param("x"), GP64())
+		w2 := GP64()
+		if pair {
+			LEAQ(Mem{Base: w, Index: gb, Scale: 1}, w2)
+		}
+		ng := 1
+		if pair {
+			ng = 2
+		}
+		acc := make([][]VecVirtual, ng)
+		for g := range acc {
+			acc[g] = []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+			for _, a := range acc[g] {
+				VXORPS(a, a, a)
+			}
+		}
+		sfx := "1"
+		if pair {
+			sfx = "2"
+		}
+		Label(lbl("loop" + sfx))
+		CMPQ(n, U8(unroll))
+		JL(LabelRef(lbl("done" + sfx)))
+		for u := 0; u < unroll; u++ {
+			bx := ZMM()
+			VBROADCASTSS(Mem{Base: xp, Disp: 4 * u}, bx)
+			bases := []Register{w, w2}
+			for g := 0; g < ng; g++ {
+				v := loadHalf16(bf, Mem{Base: bases[g], Disp: 32 * u})
+				VFMADD231PS(bx, v, acc[g][u%4])
+			}
+		}
+		ADDQ(U32(32*unroll), w)
+		if pair {
+			ADDQ(U32(32*unroll), w2)
+		}
+		ADDQ(U8(4*unroll), xp)
+		SUBQ(U8(unroll), n)
+		JMP(LabelRef(lbl("loop" + sfx)))
+		Label(lbl("done" + sfx))
+		for g := 0; g < ng; g++ {
+			a := acc[g]
+			VADDPS(a[1], a[0], a[0])
+			VADDPS(a[3], a[2], a[2])
+			VADDPS(a[2], a[0], a[0])
+			VMOVUPS(a[0], Mem{Base: dst, Disp: 64 * g})
+		}
+		ADDQ(U8(uint8(64*ng)), dst)
+		if pair {
+			MOVQ(w2, w) // w now ends group 1: skip to the end of group 2
+		}
+	}
+	Label(lbl("pair"))
+	CMPQ(groups, U8(2))
+	JL(LabelRef(lbl("single")))
+	body(true)
+	SUBQ(U8(2), groups)
+	JMP(LabelRef(lbl("pair")))
+	Label(lbl("single"))
 	CMPQ(groups, U8(1))
 	JL(LabelRef(lbl("end")))
-	n := Load(Param("cols"), GP64())
-	xp := Load(Param("x"), GP64())
-	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
-	for _, a := range acc {
-		VXORPS(a, a, a)
-	}
-	const unroll = 8
-	Label(lbl("loop"))
-	CMPQ(n, U8(unroll))
-	JL(LabelRef(lbl("done")))
-	for u := 0; u < unroll; u++ {
-		v := loadHalf16(bf, Mem{Base: w, Disp: 32 * u})
-		b := ZMM()
-		VBROADCASTSS(Mem{Base: xp, Disp: 4 * u}, b)
-		VFMADD231PS(b, v, acc[u%4])
-	}
-	ADDQ(U32(32*unroll), w)
-	ADDQ(U8(4*unroll), xp)
-	SUBQ(U8(unroll), n)
-	JMP(LabelRef(lbl("loop")))
-	Label(lbl("done"))
-	VADDPS(acc[1], acc[0], acc[0])
-	VADDPS(acc[3], acc[2], acc[2])
-	VADDPS(acc[2], acc[0], acc[0])
-	VMOVUPS(acc[0], Mem{Base: dst})
-	ADDQ(U8(64), dst)
-	DECQ(groups)
-	JMP(LabelRef(lbl("group")))
+	body(false)
 	Label(lbl("end"))
 	VZEROUPPER()
 	RET()
