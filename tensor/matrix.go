@@ -336,8 +336,9 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 }
 
 // runGemmX is runGemm for half-precision types interleaved 16 rows at a
-// time, chunk by chunk of columns, then panel by panel (the other order,
-// panels outside, measured 130 against 180 GFLOPS). MatMul has packed the activations of all tokens (t.xp, chunk by
+// time, chunk by chunk of columns, then panel by panel (for 512 tokens the
+// other order, panels outside, measured 130 against 180 GFLOPS; below
+// panelsOuterMax tokens it is the faster one). MatMul has packed the activations of all tokens (t.xp, chunk by
 // chunk of kChunk columns, each n·kChunk floats that stay in L2). For
 // each chunk, every panel of the range converts the chunk of its two
 // groups to floats with one vectorised pass (their [k][16] order is
@@ -345,6 +346,11 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 // kernels.GemmF32X16 over all tokens. Only the matrix's last panel can
 // have fewer than 32 rows (16: its one group is used twice); it
 // accumulates in a tile that is copied out at the end.
+// panelsOuterMax is the largest batch for which runGemmX goes panel by
+// panel outside and column chunks inside (3072×8192 F16, 2 threads: 4
+// tokens 39 → 51 GFLOPS, 16 tokens 97 → 111, 64 the same, 128 171 → 152).
+const panelsOuterMax = 64
+
 func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
 	g := 16 * w.rowBytes
@@ -352,22 +358,48 @@ func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 	// Align the converted panel to 64 bytes: its loads must not split lines.
 	wf := buf[(64-uintptr(unsafe.Pointer(&buf[0]))%64)%64/4:][:32*kChunk]
 	ctile := buf[32*kChunk+16:]
-	for k0 := 0; k0 < cols; k0 += kChunk {
-		kc := min(kChunk, cols-k0)
-		xp := t.xp[n*k0 : n*(k0+kc)]
-		wa, wb := wf[:16*kc], wf[16*kc:32*kc]
+	if n <= panelsOuterMax {
+		// Few tokens: the weights dominate, so read each group straight
+		// through (the prefetcher follows one long run) while the packed
+		// activations, n·cols floats, stay in L2.
 		for pn := lo; pn < hi; pn++ {
 			r0 := pn * panelRows
 			grp := w.Data[r0/16*g:]
-			l.cvt(wa, grp[32*k0:32*(k0+kc)])
 			c, ldc := t.dst[r0:], rows
-			b := wb
-			if rows-r0 > 16 {
-				l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
-			} else {
-				b, c, ldc = wa, ctile, panelRows
+			two := rows-r0 > 16
+			if !two {
+				c, ldc = ctile, panelRows
 			}
-			kernels.GemmF32X16(wa, b, kc, xp, c, ldc, n, k0 > 0)
+			for k0 := 0; k0 < cols; k0 += kChunk {
+				kc := min(kChunk, cols-k0)
+				wa, wb := wf[:16*kc], wf[16*kc:32*kc]
+				l.cvt(wa, grp[32*k0:32*(k0+kc)])
+				if two {
+					l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
+				} else {
+					wb = wa
+				}
+				kernels.GemmF32X16(wa, wb, kc, t.xp[n*k0:n*(k0+kc)], c, ldc, n, k0 > 0)
+			}
+		}
+	} else {
+		for k0 := 0; k0 < cols; k0 += kChunk {
+			kc := min(kChunk, cols-k0)
+			xp := t.xp[n*k0 : n*(k0+kc)]
+			wa, wb := wf[:16*kc], wf[16*kc:32*kc]
+			for pn := lo; pn < hi; pn++ {
+				r0 := pn * panelRows
+				grp := w.Data[r0/16*g:]
+				l.cvt(wa, grp[32*k0:32*(k0+kc)])
+				c, ldc := t.dst[r0:], rows
+				b := wb
+				if rows-r0 > 16 {
+					l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
+				} else {
+					b, c, ldc = wa, ctile, panelRows
+				}
+				kernels.GemmF32X16(wa, b, kc, xp, c, ldc, n, k0 > 0)
+			}
 		}
 	}
 	if r0 := (hi - 1) * panelRows; hi > lo && rows-r0 <= 16 {
