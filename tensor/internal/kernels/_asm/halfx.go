@@ -31,6 +31,10 @@ func loadHalf16(bf bool, m Mem) VecVirtual {
 	return z
 }
 
+// halfStreams is how many groups the F16X/BF16X decode kernel streams at
+// once.
+var halfStreams = 2
+
 func halfName(bf bool) string {
 	if bf {
 		return "BF16"
@@ -54,16 +58,14 @@ func dotHalfX16AVX512(bf bool) {
 	SHLQ(U8(5), gb) // bytes per group
 	lbl := func(s string) string { return name + "_" + s }
 	const unroll = 8
-	body := func(pair bool) {
+	body := func(ng int) {
 		n := Load(Param("cols"), GP64())
 		xp := Load(Param("x"), GP64())
-		w2 := GP64()
-		if pair {
-			LEAQ(Mem{Base: w, Index: gb, Scale: 1}, w2)
-		}
-		ng := 1
-		if pair {
-			ng = 2
+		bases := []Register{w}
+		for g := 1; g < ng; g++ {
+			r := GP64()
+			LEAQ(Mem{Base: bases[g-1], Index: gb, Scale: 1}, r)
+			bases = append(bases, r)
 		}
 		acc := make([][]VecVirtual, ng)
 		for g := range acc {
@@ -72,25 +74,20 @@ func dotHalfX16AVX512(bf bool) {
 				VXORPS(a, a, a)
 			}
 		}
-		sfx := "1"
-		if pair {
-			sfx = "2"
-		}
+		sfx := fmt.Sprint(ng)
 		Label(lbl("loop" + sfx))
 		CMPQ(n, U8(unroll))
 		JL(LabelRef(lbl("done" + sfx)))
 		for u := 0; u < unroll; u++ {
 			bx := ZMM()
 			VBROADCASTSS(Mem{Base: xp, Disp: 4 * u}, bx)
-			bases := []Register{w, w2}
 			for g := 0; g < ng; g++ {
 				v := loadHalf16(bf, Mem{Base: bases[g], Disp: 32 * u})
 				VFMADD231PS(bx, v, acc[g][u%4])
 			}
 		}
-		ADDQ(U32(32*unroll), w)
-		if pair {
-			ADDQ(U32(32*unroll), w2)
+		for _, b := range bases {
+			ADDQ(U32(32*unroll), b)
 		}
 		ADDQ(U8(4*unroll), xp)
 		SUBQ(U8(unroll), n)
@@ -104,21 +101,19 @@ func dotHalfX16AVX512(bf bool) {
 			VMOVUPS(a[0], Mem{Base: dst, Disp: 64 * g})
 		}
 		ADDQ(U8(uint8(64*ng)), dst)
-		if pair {
-			MOVQ(w2, w) // w now ends group 1: skip to the end of group 2
+		if ng > 1 {
+			MOVQ(bases[ng-1], w) // w ends group 0: skip to the end of the last
 		}
 	}
-	Label(lbl("pair"))
-	CMPQ(groups, U8(2))
-	JL(LabelRef(lbl("single")))
-	body(true)
-	SUBQ(U8(2), groups)
-	JMP(LabelRef(lbl("pair")))
-	Label(lbl("single"))
-	CMPQ(groups, U8(1))
-	JL(LabelRef(lbl("end")))
-	body(false)
-	Label(lbl("end"))
+	for _, ng := range []int{halfStreams, 1} {
+		Label(lbl(fmt.Sprint("groups", ng)))
+		CMPQ(groups, U8(ng))
+		JL(LabelRef(lbl(fmt.Sprint("after", ng))))
+		body(ng)
+		SUBQ(U8(ng), groups)
+		JMP(LabelRef(lbl(fmt.Sprint("groups", ng))))
+		Label(lbl(fmt.Sprint("after", ng)))
+	}
 	VZEROUPPER()
 	RET()
 }
