@@ -47,9 +47,8 @@ type q8acts struct {
 	i         []int32
 	s         []float32 // d·Σq per block, for Q4_K's mins
 
-	// While prepare runs: its input, offset and halves, and the pool that
-	// quantizes the rows in parallel.
-	pool   *Pool
+	pool *Pool // quantizes the rows in parallel (set by NewPool)
+	// While prepare runs: its input, offset and halves.
 	src    []float32
 	off    int32
 	halves int

@@ -160,12 +160,11 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		t.gemm = true
 		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
 			t.q8gemm = true
-			p.acts.pool = p
 			p.acts.prepare(x, n, w.Cols, w.Type)
 		}
 		if l := layouts[w.Type]; l != nil && l.cvt != nil {
 			// Pack the activations once for every worker (see runGemmX).
-			p.xpack = grow32(p.xpack, n*w.Cols)
+			p.xpack = growF32(p.xpack, n*w.Cols)
 			for k0 := 0; k0 < w.Cols; k0 += kChunk {
 				kernels.PackTokens(p.xpack[n*k0:], x[k0:], w.Cols, n, min(kChunk, w.Cols-k0))
 			}
@@ -237,14 +236,6 @@ type matmulTask struct {
 	q8gemm bool
 	q8     []kernels.Q8
 	xp     []float32 // activations packed by kernels.PackTokens, chunk by chunk
-}
-
-// grow32 returns b resized to n, reallocated only when too small.
-func grow32(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
 }
 
 func (t *matmulTask) Run(worker, lo, hi int) {
@@ -335,22 +326,24 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 	}
 }
 
-// runGemmX is runGemm for half-precision types interleaved 16 rows at a
-// time, chunk by chunk of columns, then panel by panel (for 512 tokens the
-// other order, panels outside, measured 130 against 180 GFLOPS; below
-// panelsOuterMax tokens it is the faster one). MatMul has packed the activations of all tokens (t.xp, chunk by
-// chunk of kChunk columns, each n·kChunk floats that stay in L2). For
-// each chunk, every panel of the range converts the chunk of its two
-// groups to floats with one vectorised pass (their [k][16] order is
-// already what the kernel reads: no transposing pack) and runs
-// kernels.GemmF32X16 over all tokens. Only the matrix's last panel can
-// have fewer than 32 rows (16: its one group is used twice); it
-// accumulates in a tile that is copied out at the end.
 // panelsOuterMax is the largest batch for which runGemmX goes panel by
 // panel outside and column chunks inside (3072×8192 F16, 2 threads: 4
-// tokens 39 → 51 GFLOPS, 16 tokens 97 → 111, 64 the same, 128 171 → 152).
+// tokens 39 → 51 GFLOPS, 16 tokens 97 → 111, 64 the same, 128 171 → 152;
+// go test -run X -bench MatMulHalf ./tensor).
 const panelsOuterMax = 64
 
+// runGemmX is runGemm for half-precision types interleaved 16 rows at a
+// time. MatMul has packed the activations of all tokens (t.xp, chunk by
+// chunk of kChunk columns). For each (panel, chunk) pair the panel's two
+// groups are converted to floats with one vectorised pass (their [k][16]
+// order is already what the kernel reads: no transposing pack) and
+// kernels.GemmF32X16 runs over all tokens. Up to panelsOuterMax tokens,
+// panels go outside (each group is read straight through, which the
+// prefetcher follows); beyond, chunks go outside (each chunk's activations,
+// n·kChunk floats, stay in L2 for all panels: for 512 tokens 180 against
+// 130 GFLOPS). Only the matrix's last panel can have fewer than 32 rows
+// (16: its one group is used twice); it accumulates in a tile that is
+// copied out at the end.
 func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 	w, n, cols, rows := t.w, t.n, t.w.Cols, t.w.Rows
 	g := 16 * w.rowBytes
@@ -358,47 +351,30 @@ func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 	// Align the converted panel to 64 bytes: its loads must not split lines.
 	wf := buf[(64-uintptr(unsafe.Pointer(&buf[0]))%64)%64/4:][:32*kChunk]
 	ctile := buf[32*kChunk+16:]
+	step := func(pn, k0 int) {
+		kc := min(kChunk, cols-k0)
+		r0 := pn * panelRows
+		grp := w.Data[r0/16*g:]
+		wa, wb := wf[:16*kc], wf[16*kc:32*kc]
+		l.cvt(wa, grp[32*k0:32*(k0+kc)])
+		c, ldc := t.dst[r0:], rows
+		if rows-r0 > 16 {
+			l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
+		} else {
+			wb, c, ldc = wa, ctile, panelRows
+		}
+		kernels.GemmF32X16(wa, wb, kc, t.xp[n*k0:n*(k0+kc)], c, ldc, n, k0 > 0)
+	}
 	if n <= panelsOuterMax {
-		// Few tokens: the weights dominate, so read each group straight
-		// through (the prefetcher follows one long run) while the packed
-		// activations, n·cols floats, stay in L2.
 		for pn := lo; pn < hi; pn++ {
-			r0 := pn * panelRows
-			grp := w.Data[r0/16*g:]
-			c, ldc := t.dst[r0:], rows
-			two := rows-r0 > 16
-			if !two {
-				c, ldc = ctile, panelRows
-			}
 			for k0 := 0; k0 < cols; k0 += kChunk {
-				kc := min(kChunk, cols-k0)
-				wa, wb := wf[:16*kc], wf[16*kc:32*kc]
-				l.cvt(wa, grp[32*k0:32*(k0+kc)])
-				if two {
-					l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
-				} else {
-					wb = wa
-				}
-				kernels.GemmF32X16(wa, wb, kc, t.xp[n*k0:n*(k0+kc)], c, ldc, n, k0 > 0)
+				step(pn, k0)
 			}
 		}
 	} else {
 		for k0 := 0; k0 < cols; k0 += kChunk {
-			kc := min(kChunk, cols-k0)
-			xp := t.xp[n*k0 : n*(k0+kc)]
-			wa, wb := wf[:16*kc], wf[16*kc:32*kc]
 			for pn := lo; pn < hi; pn++ {
-				r0 := pn * panelRows
-				grp := w.Data[r0/16*g:]
-				l.cvt(wa, grp[32*k0:32*(k0+kc)])
-				c, ldc := t.dst[r0:], rows
-				b := wb
-				if rows-r0 > 16 {
-					l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
-				} else {
-					b, c, ldc = wa, ctile, panelRows
-				}
-				kernels.GemmF32X16(wa, b, kc, xp, c, ldc, n, k0 > 0)
+				step(pn, k0)
 			}
 		}
 	}
@@ -463,9 +439,8 @@ func (t *matmulTask) runGemm(worker, lo, hi int) {
 // Repack rearranges the matrix's data in place into a faster layout for
 // this CPU's kernels when there is one (with AVX-512 VNNI: Q4_0 → Q4_0X or
 // Q4_0R, Q4_K → Q4_KX, Q6_K → Q6_KX, Q8_0 → Q8_0X, F16 → F16X, BF16 →
-// BF16X) and reports whether it
-// did. The data must be writable and not shared with
-// anything that reads it as the file's type.
+// BF16X) and reports whether it did. The data must be writable and not
+// shared with anything that reads it as the file's type.
 func (m *Matrix) Repack() bool {
 	for t, l := range layouts {
 		if l.from == m.Type && m.Rows%16 == 0 && l.can() {

@@ -67,6 +67,7 @@ func NewPool(threads int) *Pool {
 	}
 	p := &Pool{threads: threads, scratch: make([][]float32, threads), bytes: make([][]byte, threads)}
 	p.wake = sync.NewCond(&p.sleepMu)
+	p.acts.pool = p
 	for w := 1; w < threads; w++ {
 		go p.worker(w)
 	}

@@ -432,3 +432,30 @@ func BenchmarkDecodeLayouts(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMatMulHalf measures the F16X GEMM on an FFN-sized matrix
+// (3072×8192) for batches on both sides of panelsOuterMax, in GFLOPS:
+//
+//	go test -run X -bench MatMulHalf -benchtime 10x ./tensor
+func BenchmarkMatMulHalf(b *testing.B) {
+	const rows, cols = 3072, 8192
+	r := rand.New(rand.NewPCG(8, 8))
+	p := NewPool(0)
+	defer p.Close()
+	data := make([]byte, 2*rows*cols)
+	RandomRow(F16, r, data, 0.02)
+	m, _ := NewMatrix(F16, rows, cols, data)
+	if !m.Repack() {
+		b.Skip("no F16X kernels on this CPU")
+	}
+	for _, n := range []int{4, 16, 64, 128, 512} {
+		x := randVec(r, n*cols, 1)
+		dst := make([]float32, n*rows)
+		b.Run(fmt.Sprintf("n=%d", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				p.MatMul(dst, m, x, n)
+			}
+			b.ReportMetric(float64(2*rows*cols*n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+		})
+	}
+}

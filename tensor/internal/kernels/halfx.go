@@ -184,6 +184,6 @@ func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks in
 	}
 }
 
-// gemmTokenTiles are the token counts of the GemmF32X16 kernels, largest
-// first.
+// gemmTokenTiles are the token counts of the AVX-512 GEMM kernels
+// (GemmPacked, GemmF32X16), largest first.
 var gemmTokenTiles = []int{12, 8, 4, 2, 1}

@@ -490,7 +490,7 @@ func GemmPacked(w []float32, kc int, x []float32, ldx int, c []float32, ldc, tok
 	i := 0
 	tiles := current.gemmTiles
 	if tiles == nil {
-		tiles = []int{12, 8, 4, 2, 1}
+		tiles = gemmTokenTiles
 	}
 	for _, t := range tiles {
 		f := current.gemmPacked[t]
