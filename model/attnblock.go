@@ -84,17 +84,10 @@ func (a *attnTask) block(worker int, qb qblock, h int) {
 		}
 		row := pr[t*nkp : t*nkp+nk]
 		lo, hi := first-k0, pos+1-k0
-		mx := float32(math.Inf(-1))
 		for j := lo; j < hi; j++ {
-			v := st[j*P+t] * scale
-			row[j] = v
-			mx = max(mx, v)
+			row[j] = st[j*P+t] * scale
 		}
-		valid := row[lo:hi]
-		inv := 1 / tensor.ExpSub(valid, mx)
-		for j := range valid {
-			valid[j] *= inv
-		}
+		softmax(row[lo:hi])
 		clear(row[:lo])
 		clear(row[hi:])
 	}

@@ -469,15 +469,10 @@ func (a *attnTask) row(worker, i, h int) {
 		default:
 			tensor.DotRowsF32(s.k[l][off:], kvd, q, scores)
 		}
-		mx := float32(math.Inf(-1))
 		for j := range scores {
 			scores[j] *= scale
-			mx = max(mx, scores[j])
 		}
-		inv := 1 / tensor.ExpSub(scores, mx)
-		for j := range scores {
-			scores[j] *= inv
-		}
+		softmax(scores)
 		out := b.att[i*c.Heads*hd+h*hd : i*c.Heads*hd+(h+1)*hd]
 		clear(out)
 		switch {
@@ -488,6 +483,18 @@ func (a *attnTask) row(worker, i, h int) {
 		default:
 			tensor.WSumF32(s.v[l][off:], kvd, scores, out)
 		}
+	}
+}
+
+// softmax replaces the scores v by exp(v−max)/Σexp(v−max).
+func softmax(v []float32) {
+	mx := float32(math.Inf(-1))
+	for _, x := range v {
+		mx = max(mx, x)
+	}
+	inv := 1 / tensor.ExpSub(v, mx)
+	for j := range v {
+		v[j] *= inv
 	}
 }
 
