@@ -1431,12 +1431,8 @@ func expSubAVX512() {
 	n := Load(Param("n"), GP64())
 	mz := ZMM()
 	VBROADCASTSS(NewParamAddr("m", 16), mz)
-	c := func(v float32) VecVirtual { return bcastConst(math.Float32bits(v)) }
-	lo := c(-87.0)
-	log2e := c(1.4426950408889634)
-	ln2hi := c(0.693145751953125)
-	ln2lo := c(1.4286068203094172e-06)
-	coef := []VecVirtual{c(1.0 / 720), c(1.0 / 120), c(1.0 / 24), c(1.0 / 6), c(0.5), c(1), c(1)}
+	e := newExpZ()
+	lo := bcastConst(math.Float32bits(-87.0))
 	sum := ZMM()
 	VXORPS(sum, sum, sum)
 	Label("exp_loop")
@@ -1446,17 +1442,7 @@ func expSubAVX512() {
 	VMOVUPS(Mem{Base: x}, t)
 	VSUBPS(mz, t, t)
 	VMAXPS(lo, t, t)
-	k := ZMM()
-	VMULPS(log2e, t, k)
-	VRNDSCALEPS(U8(0), k, k)
-	VFNMADD231PS(ln2hi, k, t)
-	VFNMADD231PS(ln2lo, k, t)
-	p := ZMM()
-	VMOVAPS(coef[0], p)
-	for _, cc := range coef[1:] {
-		VFMADD213PS(cc, t, p) // p = p·t + c
-	}
-	VSCALEFPS(k, p, p)
+	p := e.exp(t)
 	VMOVUPS(p, Mem{Base: x})
 	VADDPS(p, sum, sum)
 	ADDQ(U8(64), x)
@@ -1480,13 +1466,9 @@ func swigluAVX512() {
 	g := Load(Param("gate"), GP64())
 	u := Load(Param("up"), GP64())
 	n := Load(Param("n"), GP64())
-	c := func(v float32) VecVirtual { return bcastConst(math.Float32bits(v)) }
-	lo, hi := c(-87.0), c(88.0)
-	one := c(1)
-	log2e := c(1.4426950408889634)
-	ln2hi := c(0.693145751953125)
-	ln2lo := c(1.4286068203094172e-06)
-	coef := []VecVirtual{c(1.0 / 720), c(1.0 / 120), c(1.0 / 24), c(1.0 / 6), c(0.5), one, one}
+	e := newExpZ()
+	lo, hi := bcastConst(math.Float32bits(-87.0)), bcastConst(math.Float32bits(88.0))
+	one := bcastConst(math.Float32bits(1))
 	zero := ZMM()
 	VXORPS(zero, zero, zero)
 	Label("swiglu_loop")
@@ -1498,17 +1480,7 @@ func swigluAVX512() {
 	VSUBPS(x, zero, t) // t = −x
 	VMAXPS(lo, t, t)
 	VMINPS(hi, t, t)
-	k := ZMM()
-	VMULPS(log2e, t, k)
-	VRNDSCALEPS(U8(0), k, k)
-	VFNMADD231PS(ln2hi, k, t)
-	VFNMADD231PS(ln2lo, k, t)
-	p := ZMM()
-	VMOVAPS(coef[0], p)
-	for _, cc := range coef[1:] {
-		VFMADD213PS(cc, t, p) // p = p·t + c
-	}
-	VSCALEFPS(k, p, p) // exp(−x)
+	p := e.exp(t) // exp(−x)
 	VADDPS(one, p, p)
 	VDIVPS(p, x, x) // x / (1 + exp(−x))
 	VMULPS(Mem{Base: u}, x, x)
@@ -1521,6 +1493,41 @@ func swigluAVX512() {
 	Label("swiglu_done")
 	VZEROUPPER()
 	RET()
+}
+
+// expZ holds the constants of exp on ZMM registers: exp(t) = 2^k·p(r) with
+// k = round(t·log2 e), r = t − k·ln 2 (two-part ln 2) and p the degree-6
+// Taylor polynomial (relative error < 2e-7 on |r| ≤ ln2/2), scaled by
+// VSCALEFPS. The caller clamps t.
+type expZ struct {
+	log2e, ln2hi, ln2lo VecVirtual
+	coef                []VecVirtual
+}
+
+func newExpZ() *expZ {
+	c := func(v float32) VecVirtual { return bcastConst(math.Float32bits(v)) }
+	return &expZ{
+		log2e: c(1.4426950408889634),
+		ln2hi: c(0.693145751953125),
+		ln2lo: c(1.4286068203094172e-06),
+		coef:  []VecVirtual{c(1.0 / 720), c(1.0 / 120), c(1.0 / 24), c(1.0 / 6), c(0.5), c(1), c(1)},
+	}
+}
+
+// exp returns a new ZMM with exp(t); t is overwritten by the reduced r.
+func (e *expZ) exp(t VecVirtual) VecVirtual {
+	k := ZMM()
+	VMULPS(e.log2e, t, k)
+	VRNDSCALEPS(U8(0), k, k)
+	VFNMADD231PS(e.ln2hi, k, t)
+	VFNMADD231PS(e.ln2lo, k, t)
+	p := ZMM()
+	VMOVAPS(e.coef[0], p)
+	for _, cc := range e.coef[1:] {
+		VFMADD213PS(cc, t, p) // p = p·t + c
+	}
+	VSCALEFPS(k, p, p)
+	return p
 }
 
 // bcastConst returns a ZMM with the 32-bit constant v in every lane.
