@@ -163,11 +163,12 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 			p.acts.prepare(x, n, w.Cols, w.Type)
 		}
 		if l := layouts[w.Type]; l != nil && l.cvt != nil {
-			// Pack the activations once for every worker (see runGemmX).
+			// Pack the activations once for every worker (see runGemmX),
+			// chunks split over the threads.
 			p.xpack = growF32(p.xpack, n*w.Cols)
-			for k0 := 0; k0 < w.Cols; k0 += kChunk {
-				kernels.PackTokens(p.xpack[n*k0:], x[k0:], w.Cols, n, min(kChunk, w.Cols-k0))
-			}
+			p.pack = packTask{dst: p.xpack, x: x, n: n, cols: w.Cols}
+			p.parallel((w.Cols+kChunk-1)/kChunk, &p.pack)
+			p.pack.x = nil
 			t.xp = p.xpack
 		}
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
@@ -323,6 +324,19 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 				t.dst[i*rows+r] = kernels.DotF32(f, t.x[i*cols:(i+1)*cols])
 			}
 		}
+	}
+}
+
+// packTask packs column chunks [lo, hi) of n activation rows for runGemmX.
+type packTask struct {
+	dst, x  []float32
+	n, cols int
+}
+
+func (t *packTask) Run(_, lo, hi int) {
+	for c := lo; c < hi; c++ {
+		k0 := c * kChunk
+		kernels.PackTokens(t.dst[t.n*k0:], t.x[k0:], t.cols, t.n, min(kChunk, t.cols-k0))
 	}
 }
 

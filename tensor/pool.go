@@ -48,6 +48,7 @@ type Pool struct {
 	acts    q8acts    // activations of the int8 prefill path
 	bytes   [][]byte  // per-worker byte scratch
 	xpack   []float32 // activations packed for the F16X/BF16X GEMM
+	pack    packTask  // packs them
 	mm      matmulTask
 }
 
