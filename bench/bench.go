@@ -94,6 +94,9 @@ type Config struct {
 	Ctx int
 	// NoWarmup skips the untimed run before each test.
 	NoWarmup bool
+	// ExactHalf multiplies prompts with F16/BF16 weights in float32
+	// instead of bfloat16 pairs (model.LoadOptions.ExactHalf).
+	ExactHalf bool
 	// Seed seeds the random token ids. The same seed gives the same ids.
 	Seed uint64
 	// Version is gophi's version, reported as gophi_version (and as
@@ -117,17 +120,18 @@ type Config struct {
 // one load mode and one thread count, and every test run on it. It is what
 // a child process receives, as JSON.
 type Instance struct {
-	Model   string `json:"model"`             // model folder or .gguf file
-	Mmap    bool   `json:"mmap"`              // map the weights (else read them into memory)
-	Threads int    `json:"threads"`           // worker pool size
-	Prompt  []int  `json:"prompt"`            // pp test lengths; 0s are skipped
-	Gen     []int  `json:"gen"`               // tg test lengths; 0s are skipped
-	Reps    int    `json:"reps"`              // timed runs per test
-	Ctx     int    `json:"ctx"`               // KV cache size in tokens
-	KVType  string `json:"kv_type,omitempty"` // "f16", "f32" or "q8_0"
-	Warmup  bool   `json:"warmup"`            // an untimed run before each test
-	Seed    uint64 `json:"seed"`              // seed of the random token ids
-	Version string `json:"version"`           // gophi's version
+	Model   string `json:"model"`                // model folder or .gguf file
+	Mmap    bool   `json:"mmap"`                 // map the weights (else read them into memory)
+	Threads int    `json:"threads"`              // worker pool size
+	Prompt  []int  `json:"prompt"`               // pp test lengths; 0s are skipped
+	Gen     []int  `json:"gen"`                  // tg test lengths; 0s are skipped
+	Reps    int    `json:"reps"`                 // timed runs per test
+	Ctx     int    `json:"ctx"`                  // KV cache size in tokens
+	KVType  string `json:"kv_type,omitempty"`    // "f16", "f32" or "q8_0"
+	Warmup  bool   `json:"warmup"`               // an untimed run before each test
+	Exact   bool   `json:"exact_half,omitempty"` // float32 prompt products for F16/BF16
+	Seed    uint64 `json:"seed"`                 // seed of the random token ids
+	Version string `json:"version"`              // gophi's version
 	// Isolated tells that the instance runs in a process of its own.
 	Isolated bool `json:"isolated"`
 	// Progress asks a child to write progress lines to its stderr.
@@ -204,7 +208,7 @@ func (c Config) Instances() ([]Instance, error) {
 			for _, t := range threads {
 				out = append(out, Instance{
 					Model: m, Mmap: mm, Threads: t, Prompt: prompt, Gen: gen, Reps: reps,
-					Ctx: ctx, KVType: c.KVType, Warmup: !c.NoWarmup, Seed: c.Seed, Version: c.Version,
+					Ctx: ctx, KVType: c.KVType, Warmup: !c.NoWarmup, Exact: c.ExactHalf, Seed: c.Seed, Version: c.Version,
 					Isolated: c.Exec != nil, Progress: c.Progress != nil,
 				})
 			}
@@ -285,7 +289,7 @@ func Measure(ctx context.Context, in Instance, progress io.Writer) ([]Result, er
 	case "q8_0":
 		kv = tensor.Q8_0
 	}
-	m, err := model.Load(in.Model, model.LoadOptions{NoMmap: !in.Mmap, Threads: in.Threads, KVType: kv})
+	m, err := model.Load(in.Model, model.LoadOptions{NoMmap: !in.Mmap, Threads: in.Threads, KVType: kv, ExactHalf: in.Exact})
 	load := time.Since(start)
 	if err != nil {
 		return nil, fmt.Errorf("bench: loading %s: %w", where, err)

@@ -41,6 +41,9 @@ type Options struct {
 	// KVType is the KV cache's element type: tensor.F32 (zero value, exact)
 	// or tensor.F16 (half the memory; the CLI's default).
 	KVType tensor.DType
+	// ExactHalf keeps prompt products with F16/BF16 weights in float32
+	// instead of bfloat16 pairs (see model.LoadOptions.ExactHalf).
+	ExactHalf bool
 	// TokenizerOptional loads a model folder that has no tokenizer.json
 	// (Tokenizer is then nil), for inspecting it; generation needs one.
 	TokenizerOptional bool
@@ -55,7 +58,7 @@ func Load(path string, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: %w (give a Hugging Face model folder or a .gguf file)", err)
 	}
 	e := &Engine{Path: path}
-	lo := model.LoadOptions{NoMmap: opts.NoMmap, Threads: opts.Threads, KVType: opts.KVType}
+	lo := model.LoadOptions{NoMmap: opts.NoMmap, Threads: opts.Threads, KVType: opts.KVType, ExactHalf: opts.ExactHalf}
 	if st.IsDir() {
 		e.Format = "safetensors"
 		if _, err := os.Stat(filepath.Join(path, "tokenizer.json")); err == nil {

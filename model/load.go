@@ -21,13 +21,19 @@ type LoadOptions struct {
 	Threads int
 	// KVType is the KV cache's element type: F32 (the zero value), F16 or Q8_0.
 	KVType tensor.DType
+	// ExactHalf keeps prompt products with F16 and BF16 weights in float32
+	// instead of bfloat16 pairs on CPUs with AVX512_BF16 (see
+	// tensor.Pool.SetExactHalf); it applies to a pool started here.
+	ExactHalf bool
 }
 
 func (o LoadOptions) pool() *tensor.Pool {
 	if o.Pool != nil {
 		return o.Pool
 	}
-	return tensor.NewPool(o.Threads)
+	p := tensor.NewPool(o.Threads)
+	p.SetExactHalf(o.ExactHalf)
+	return p
 }
 
 // Load loads a model from a Hugging Face folder (config.json plus

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/binary"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -347,12 +348,21 @@ func TestGoldKVCache(t *testing.T) {
 // TestGoldReadIntoMemory loads the gold checkpoints (bf16) into memory,
 // where their matrices switch to the BF16X layout on AVX-512, and checks
 // the prompt logits (GEMM path) and one-token steps (decode path) against
-// the reference.
+// the reference: within 1e-4 with exact prompt products, within 1e-2 with
+// bfloat16 ones (activations rounded to 8 significant bits; measured
+// 0.0031-0.0036 on these models). The argmax is checked only when exact:
+// the random tiny models' top logits are too close for bfloat16.
 func TestGoldReadIntoMemory(t *testing.T) {
+	for _, exact := range []bool{true, false} {
+		t.Run(fmt.Sprintf("exact=%v", exact), func(t *testing.T) { goldReadIntoMemory(t, exact) })
+	}
+}
+
+func goldReadIntoMemory(t *testing.T, exact bool) {
 	forTiers(t, func(t *testing.T) {
 		for _, name := range goldModels {
 			t.Run(name, func(t *testing.T) {
-				m, err := LoadDir(filepath.Join(goldDir, name), LoadOptions{Threads: 2, NoMmap: true})
+				m, err := LoadDir(filepath.Join(goldDir, name), LoadOptions{Threads: 2, NoMmap: true, ExactHalf: exact})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -375,7 +385,14 @@ func TestGoldReadIntoMemory(t *testing.T) {
 						t.Fatal(err)
 					}
 					got = append(got, last...)
-					checkLogits(t, name+" T="+strconv.Itoa(T), got, ref.logits[T], V, 1e-4)
+					what := name + " T=" + strconv.Itoa(T)
+					if exact || !tensor.BF16Products() {
+						checkLogits(t, what, got, ref.logits[T], V, 1e-4)
+					} else if e := goldtest.RelErr(got, ref.logits[T]); e > 1e-2 {
+						t.Errorf("%s: bfloat16 products: relative error %.3g > 1e-2", what, e)
+					} else {
+						t.Logf("%s: bfloat16 products: relative error %.2g", what, e)
+					}
 				}
 			})
 		}

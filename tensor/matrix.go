@@ -164,11 +164,16 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 		}
 		if l := layouts[w.Type]; l != nil && l.cvt != nil {
 			// Pack the activations once for every worker (see runGemmX),
-			// chunks split over the threads.
+			// chunks split over the threads: as floats, or as bfloat16
+			// pairs for the bfloat16 products.
 			p.xpack = growF32(p.xpack, n*w.Cols)
 			p.pack = packTask{dst: p.xpack, x: x, n: n, cols: w.Cols}
+			if p.bf16Products(w) {
+				p.pack.pairs = unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(p.xpack))), n*w.Cols/2)
+				t.xpairs = p.pack.pairs
+			}
 			p.parallel((w.Cols+kChunk-1)/kChunk, &p.pack)
-			p.pack.x = nil
+			p.pack.x, p.pack.pairs = nil, nil
 			t.xp = p.xpack
 		}
 		p.parallel((w.Rows+panelRows-1)/panelRows, t)
@@ -237,6 +242,7 @@ type matmulTask struct {
 	q8gemm bool
 	q8     []kernels.Q8
 	xp     []float32 // activations packed by kernels.PackTokens, chunk by chunk
+	xpairs []uint32  // or by kernels.PackTokensBF16, for bfloat16 products
 }
 
 func (t *matmulTask) Run(worker, lo, hi int) {
@@ -330,14 +336,25 @@ func (t *matmulTask) Run(worker, lo, hi int) {
 // packTask packs column chunks [lo, hi) of n activation rows for runGemmX.
 type packTask struct {
 	dst, x  []float32
+	pairs   []uint32 // if set, packs bfloat16 pairs here instead of dst
 	n, cols int
 }
 
 func (t *packTask) Run(_, lo, hi int) {
 	for c := lo; c < hi; c++ {
 		k0 := c * kChunk
+		if t.pairs != nil {
+			kernels.PackTokensBF16(t.pairs[t.n*k0/2:], t.x[k0:], t.cols, t.n, min(kChunk, t.cols-k0))
+			continue
+		}
 		kernels.PackTokens(t.dst[t.n*k0:], t.x[k0:], t.cols, t.n, min(kChunk, t.cols-k0))
 	}
+}
+
+// bf16Products reports whether a product with w (an F16X or BF16X matrix)
+// multiplies bfloat16 pairs (kernels.GemmBF16X16) rather than floats.
+func (p *Pool) bf16Products(w *Matrix) bool {
+	return !p.exactHalf && w.Cols%2 == 0 && kernels.CanBF16Dot()
 }
 
 // panelsOuterMax is the largest batch for which runGemmX goes panel by
@@ -365,10 +382,24 @@ func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 	// Align the converted panel to 64 bytes: its loads must not split lines.
 	wf := buf[(64-uintptr(unsafe.Pointer(&buf[0]))%64)%64/4:][:32*kChunk]
 	ctile := buf[32*kChunk+16:]
+	wp := unsafe.Slice((*uint32)(unsafe.Pointer(unsafe.SliceData(wf))), len(wf))
 	step := func(pn, k0 int) {
 		kc := min(kChunk, cols-k0)
 		r0 := pn * panelRows
 		grp := w.Data[r0/16*g:]
+		if t.xpairs != nil {
+			kp := kc / 2
+			wa, wb := wp[:16*kp], wp[16*kp:32*kp]
+			l.pairs(wa, grp[32*k0:32*(k0+kc)])
+			c, ldc := t.dst[r0:], rows
+			if rows-r0 > 16 {
+				l.pairs(wb, grp[g+32*k0:g+32*(k0+kc)])
+			} else {
+				wb, c, ldc = wa, ctile, panelRows
+			}
+			kernels.GemmBF16X16(wa, wb, kp, t.xpairs[n*k0/2:n*(k0+kc)/2], c, ldc, n, k0 > 0)
+			return
+		}
 		wa, wb := wf[:16*kc], wf[16*kc:32*kc]
 		l.cvt(wa, grp[32*k0:32*(k0+kc)])
 		c, ldc := t.dst[r0:], rows
@@ -488,8 +519,10 @@ type layout struct {
 	dot    func(w []byte, groups int, a *kernels.Q8, dst []float32) // 16 rows per group against a (int8 types)
 	dotF   func(w []byte, groups int, x, dst []float32)             // 16 rows per group against x (float types)
 	// cvt, for half-precision types, converts consecutive values to
-	// float32 (a chunk of a group, for the GEMM: see runGemmX).
-	cvt func(dst []float32, src []byte)
+	// float32 (a chunk of a group, for the GEMM: see runGemmX); pairs
+	// converts a chunk to bfloat16 pairs for kernels.GemmBF16X16.
+	cvt   func(dst []float32, src []byte)
+	pairs func(dst []uint32, src []byte)
 }
 
 // layouts lists the interleaved layouts by their in-memory type.
@@ -499,9 +532,9 @@ var layouts = map[DType]*layout{
 	Q6_KX: {from: Q6_K, can: kernels.CanRepackQ6_KX16, repack: kernels.RepackQ6_KX16, row: kernels.DequantQ6_KX16Row, dot: kernels.DotQ6_KX16},
 	Q8_0X: {from: Q8_0, can: kernels.CanRepackQ8_0X16, repack: kernels.RepackQ8_0X16, row: kernels.DequantQ8_0X16Row, dot: kernels.DotQ8_0X16},
 	F16X: {from: F16, can: kernels.CanRepackF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantF16X16Row,
-		dotF: kernels.DotF16X16, cvt: kernels.CvtF16},
+		dotF: kernels.DotF16X16, cvt: kernels.CvtF16, pairs: kernels.CvtF16Pairs},
 	BF16X: {from: BF16, can: kernels.CanRepackBF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantBF16X16Row,
-		dotF: kernels.DotBF16X16, cvt: kernels.CvtBF16},
+		dotF: kernels.DotBF16X16, cvt: kernels.CvtBF16, pairs: kernels.CvtBF16Pairs},
 }
 
 // fileType returns the file type an in-memory type was made from (t

@@ -50,7 +50,23 @@ type Pool struct {
 	xpack   []float32 // activations packed for the F16X/BF16X GEMM
 	pack    packTask  // packs them
 	mm      matmulTask
+	// exactHalf keeps F16 and BF16 prompt products in float32 instead of
+	// bfloat16 pairs (see SetExactHalf).
+	exactHalf bool
 }
+
+// SetExactHalf chooses how prompts (batches of gemmMinTokens or more)
+// multiply F16 and BF16 weights on CPUs with bfloat16 dot products
+// (AVX512_BF16): by default as bfloat16 pairs, twice as fast, with the
+// activations and F16 weights rounded to bfloat16; exact = true converts
+// the weights to float32 instead and keeps the activations exact. Not
+// safe to call while the pool runs a product.
+func (p *Pool) SetExactHalf(exact bool) { p.exactHalf = exact }
+
+// BF16Products reports whether the current kernel tier has bfloat16 dot
+// products, which prompt products with F16 and BF16 weights then use
+// unless the pool is set exact.
+func BF16Products() bool { return kernels.CanBF16Dot() }
 
 // spinIters bounds how long an idle worker polls before sleeping (about a
 // millisecond). Between two matrix products of a decoding step the caller

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
 )
 
 // TestF16RoundTrip converts every half value to float32 and back.
@@ -364,27 +366,43 @@ func TestRepack(t *testing.T) {
 			continue
 		}
 		plain, _ := NewMatrix(typ, rows, cols, data)
+		row := make([]float32, cols)
 		p := NewPool(2)
 		for _, tier := range KernelTiers() {
 			if err := UseKernelTier(tier); err != nil {
 				t.Fatal(err)
 			}
-			for _, n := range []int{1, 3, 7, 24, 29, 70} { // 70: runGemmX's chunks-outside order
-				x := randVec(r, n*cols, 1)
-				want := make([]float32, n*rows)
-				p.MatMul(want, plain, x, n)
-				got := make([]float32, n*rows)
-				p.MatMul(got, m, x, n)
-				for i := range got {
-					if math.Abs(float64(got[i]-want[i])) > 1e-4*float64(cols) {
-						t.Fatalf("%s %s n=%d [%d]: %g, want %g", tier, m.Type, n, i, got[i], want[i])
+			for _, exact := range []bool{true, false} {
+				// Prompt products with F16/BF16 weights round to bfloat16
+				// unless exact: each product is then within 2⁻⁸ of its
+				// value, so the sum within 2⁻⁸·Σ|w·x| (plus float32 sums).
+				p.SetExactHalf(exact)
+				bf := !exact && (typ == F16 || typ == BF16) && kernels.CanBF16Dot()
+				for _, n := range []int{1, 3, 7, 24, 29, 70} { // 70: runGemmX's chunks-outside order
+					x := randVec(r, n*cols, 1)
+					want := make([]float32, n*rows)
+					p.MatMul(want, plain, x, n)
+					got := make([]float32, n*rows)
+					p.MatMul(got, m, x, n)
+					for i := range got {
+						tol := 1e-4 * float64(cols)
+						if bf && n >= gemmMinTokens {
+							plain.RowF32(i%rows, row)
+							var s float64
+							for k, v := range row {
+								s += math.Abs(float64(v * x[i/rows*cols+k]))
+							}
+							tol += s / 256
+						}
+						if math.Abs(float64(got[i]-want[i])) > tol {
+							t.Fatalf("%s %s exact=%v n=%d [%d]: %g, want %g", tier, m.Type, exact, n, i, got[i], want[i])
+						}
 					}
 				}
 			}
 		}
 		UseKernelTier(KernelTiers()[0])
 		p.Close()
-		row := make([]float32, cols)
 		ref := make([]float32, cols)
 		for i := 0; i < rows; i++ {
 			m.RowF32(i, row)

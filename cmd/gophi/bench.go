@@ -48,6 +48,8 @@ Flags:
       --mmap, --no-mmap     map the weights (default) or read them into memory
       --ctx N               KV cache size in tokens (default: largest -p + largest -n)
   -ctk, --cache-type T      KV cache type: f16 (default, as llama-bench), f32 or q8_0
+      --exact-half          multiply prompts with F16/BF16 weights in float32, not
+                            bfloat16 pairs (on CPUs with AVX512_BF16)
       --warmup              one untimed run before each test (default true; --no-warmup)
   -o, --output FORMAT       md, json or jsonl (default md)
       --synthetic SHAPE     benchmark a model of this shape with random weights
@@ -190,6 +192,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&cfg.Ctx, "ctx", 0, "")
 	fs.StringVar(&cfg.KVType, "ctk", "f16", "")
 	fs.StringVar(&cfg.KVType, "cache-type", "f16", "")
+	fs.BoolVar(&cfg.ExactHalf, "exact-half", false, "")
 	fs.BoolVar(&warmup, "warmup", true, "")
 	fs.BoolVar(&noWarmup, "no-warmup", false, "")
 	fs.StringVar(&output, "o", "md", "")

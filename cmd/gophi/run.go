@@ -30,6 +30,7 @@ type runFlags struct {
 	verbose bool
 	noMmap  bool
 	kvType  string
+	exact   bool
 	threads int
 	stop    multiFlag
 	fs      *flag.FlagSet
@@ -70,6 +71,7 @@ func newRunFlags(stderr io.Writer) *runFlags {
 	fs.BoolVar(&f.noMmap, "no-mmap", true, "read the weights into memory (the default; faster decoding)")
 	fs.Var(invertedBool{&f.noMmap}, "mmap", "map the model file instead of reading it into memory (less resident memory while idle)")
 	fs.StringVar(&f.kvType, "kv-type", "f16", "KV cache type: f16 (half the memory), q8_0 (a quarter, slightly less exact) or f32 (exact)")
+	fs.BoolVar(&f.exact, "exact-half", false, "multiply prompts with F16/BF16 weights in float32, not bfloat16 (slower on CPUs with AVX512_BF16, activations unrounded)")
 	fs.IntVar(&f.threads, "threads", 0, "threads for the kernels (0 = one per core)")
 	fs.Var(&f.stop, "stop", "stop generating at this text (repeatable)")
 	return f
@@ -129,7 +131,7 @@ func cmdRun(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 	if err != nil || (kv != tensor.F16 && kv != tensor.F32 && kv != tensor.Q8_0) {
 		return fmt.Errorf("--kv-type %q: use f16, q8_0 or f32", f.kvType)
 	}
-	e, err := engine.Load(path, engine.Options{NoMmap: f.noMmap, Threads: f.threads, KVType: kv})
+	e, err := engine.Load(path, engine.Options{NoMmap: f.noMmap, Threads: f.threads, KVType: kv, ExactHalf: f.exact})
 	if err != nil {
 		return err
 	}

@@ -187,3 +187,124 @@ func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks in
 // gemmTokenTiles are the token counts of the AVX-512 GEMM kernels
 // (GemmPacked, GemmF32X16), largest first.
 var gemmTokenTiles = []int{12, 8, 4, 2, 1}
+
+// Bfloat16 products for the half-precision GEMM. With AVX512_BF16 one
+// VDPBF16PS does twice the multiply-adds of a VFMADD231PS at the same
+// rate, so prompts multiply F16X16 and BF16X16 weights as bfloat16 pairs:
+// each 32-row panel chunk is converted to pairs (CvtF16Pairs,
+// CvtBF16Pairs), the activations are rounded to bfloat16 once per product
+// (PackTokensBF16), and GemmBF16X16 accumulates in float32. BF16 weights
+// are used exactly; F16 weights are rounded to bfloat16 (exact for
+// weights that came from a bfloat16 checkpoint, as Phi-3's did, within
+// F16's normal range). The activations' rounding is what llama.cpp does
+// for BF16 weights.
+
+// CanBF16Dot reports whether the current tier has bfloat16 dot products
+// (GemmBF16X16 in hardware).
+func CanBF16Dot() bool { return current.gemmBF16X16 != nil }
+
+// bf16Round rounds the float32 with bits b to bfloat16, to nearest even.
+// NaNs whose payload is only in the low 16 bits become infinities; no
+// value converted from IEEE half precision is one of them.
+func bf16Round(b uint32) uint32 { return (b + 0x7fff + (b>>16)&1) >> 16 }
+
+// CvtF16Pairs converts the first 2·len(dst)/16 columns of an F16X16 group
+// chunk (src, 32 bytes per column) to bfloat16 pairs: dst[16p + r] =
+// bf16(w[r][2p]) | bf16(w[r][2p+1])<<16, rounded to nearest even.
+// len(dst) is a multiple of 16.
+func CvtF16Pairs(dst []uint32, src []byte) {
+	cvtHalfPairs(current.cvtF16Pairs, func(h uint16) uint32 { return bf16Round(math.Float32bits(f16(h))) }, dst, src)
+}
+
+// CvtBF16Pairs is CvtF16Pairs for a BF16X16 chunk (no rounding).
+func CvtBF16Pairs(dst []uint32, src []byte) {
+	cvtHalfPairs(current.cvtBF16Pairs, func(h uint16) uint32 { return uint32(h) }, dst, src)
+}
+
+func cvtHalfPairs(k func(dst *uint32, src *byte, np int), cvt func(uint16) uint32, dst []uint32, src []byte) {
+	np := len(dst) / 16
+	if np == 0 {
+		return
+	}
+	_ = src[64*np-1]
+	if k != nil {
+		k(unsafe.SliceData(dst), unsafe.SliceData(src), np)
+		return
+	}
+	for p := 0; p < np; p++ {
+		for r := 0; r < 16; r++ {
+			lo := cvt(binary.LittleEndian.Uint16(src[64*p+2*r:]))
+			hi := cvt(binary.LittleEndian.Uint16(src[64*p+32+2*r:]))
+			dst[16*p+r] = lo | hi<<16
+		}
+	}
+}
+
+// PackTokensBF16 is PackTokens for GemmBF16X16: the kc activations (kc
+// even) of each token as kc/2 bfloat16 pairs, rounded to nearest even;
+// the tile starting at token i0 of size T holds the pair p of token i0+j
+// at dst[i0·kc/2 + T·p + j]. dst needs toks·kc/2 values.
+func PackTokensBF16(dst []uint32, x []float32, ldx, toks, kc int) {
+	kp := kc / 2
+	_ = dst[toks*kp-1]
+	for i0 := 0; i0 < toks; {
+		T := TokenTile(toks, i0)
+		tile := dst[i0*kp : (i0+T)*kp]
+		for j := 0; j < T; j++ {
+			row := x[(i0+j)*ldx : (i0+j)*ldx+2*kp]
+			for p := 0; p < kp; p++ {
+				lo := bf16Round(math.Float32bits(row[2*p]))
+				hi := bf16Round(math.Float32bits(row[2*p+1]))
+				tile[T*p+j] = lo | hi<<16
+			}
+		}
+		i0 += T
+	}
+}
+
+// GemmBF16X16 is GemmF32X16 on bfloat16 pairs: wa and wb hold 16 rows
+// each as kp steps of 16 pairs (CvtF16Pairs), x the toks tokens' pairs
+// (PackTokensBF16 with kc = 2·kp), and c[i·ldc + r] (+)= Σ_{p<kp}
+// w[r][2p]·x_i[2p] + w[r][2p+1]·x_i[2p+1], accumulated in float32.
+func GemmBF16X16(wa, wb []uint32, kp int, x []uint32, c []float32, ldc, toks int, add bool) {
+	if toks <= 0 || kp <= 0 {
+		return
+	}
+	_ = wa[16*kp-1]
+	_ = wb[16*kp-1]
+	_ = x[toks*kp-1]
+	_ = c[(toks-1)*ldc+PanelRows-1]
+	a := 0
+	if add {
+		a = 1
+	}
+	for i0 := 0; i0 < toks; {
+		T := TokenTile(toks, i0)
+		tile := x[i0*kp : (i0+T)*kp]
+		if f := current.gemmBF16X16[T]; f != nil {
+			f(&wa[0], &wb[0], &tile[0], kp, &c[i0*ldc], ldc, a)
+			i0 += T
+			continue
+		}
+		for j := 0; j < T; j++ {
+			ci := c[(i0+j)*ldc : (i0+j)*ldc+PanelRows]
+			for r := 0; r < PanelRows; r++ {
+				g, rr := wa, r
+				if r >= 16 {
+					g, rr = wb, r-16
+				}
+				var s float32
+				for p := 0; p < kp; p++ {
+					w, v := g[16*p+rr], tile[T*p+j]
+					s += bf16(uint16(w))*bf16(uint16(v)) + bf16(uint16(w>>16))*bf16(uint16(v>>16))
+				}
+				if add {
+					ci[r] += s
+				} else {
+					ci[r] = s
+				}
+			}
+		}
+		i0 += T
+	}
+}

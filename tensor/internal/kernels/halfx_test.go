@@ -155,6 +155,21 @@ func BenchmarkHalfX16(b *testing.B) {
 		}
 		b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
 	})
+	b.Run("gemmbf16", func(b *testing.B) {
+		if !CanBF16Dot() {
+			b.Skip("no bfloat16 dot products on this CPU")
+		}
+		const toks, kc = 120, 256
+		wa, wb := make([]uint32, 8*kc), make([]uint32, 8*kc)
+		x, c := randF32(r, toks*kc), make([]float32, toks*PanelRows)
+		xp := make([]uint32, toks*kc/2)
+		PackTokensBF16(xp, x, kc, toks, kc)
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			GemmBF16X16(wa, wb, kc/2, xp, c, PanelRows, toks, true)
+		}
+		b.ReportMetric(float64(2*PanelRows*toks*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+	})
 }
 
 func BenchmarkRepackHalfX16(b *testing.B) {
@@ -166,4 +181,94 @@ func BenchmarkRepackHalfX16(b *testing.B) {
 			RepackHalfX16(w[32*cols*g:32*cols*(g+1)], cols)
 		}
 	}
+}
+
+// TestBF16Pairs checks the bfloat16 path of the half-precision GEMM on
+// every tier: pair conversion of F16X16 and BF16X16 chunks (bit-exact
+// against the values rounded one by one), activation packing, and
+// GemmBF16X16 against a float64 sum of the rounded values.
+func TestBF16Pairs(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 23))
+	rnd := func(f float32) float64 { return float64(bf16(uint16(bf16Round(math.Float32bits(f))))) }
+	forTiers(t, func(t *testing.T) {
+		for _, bf := range []bool{false, true} {
+			cvt := CvtF16Pairs
+			if bf {
+				cvt = CvtBF16Pairs
+			}
+			for _, sh := range []struct{ groups, cols int }{{1, 2}, {1, 16}, {2, 40}, {2, 258}} {
+				name := fmt.Sprintf("bf=%v/%dx%d", bf, 16*sh.groups, sh.cols)
+				rows, cols := 16*sh.groups, sh.cols
+				w, ref := halfRows(r, rows, cols, bf)
+				for g := 0; g < sh.groups; g++ {
+					RepackHalfX16(w[32*cols*g:32*cols*(g+1)], cols)
+				}
+				k0 := 0
+				if cols > 16 {
+					k0 = 4
+				}
+				kc := cols - k0
+				kp := kc / 2
+				// Rounded weights, [row][k] for k < kc.
+				wr := make([]float64, rows*kc)
+				for rr := 0; rr < rows; rr++ {
+					for k := 0; k < kc; k++ {
+						wr[rr*kc+k] = rnd(float32(ref[rr*cols+k0+k]))
+					}
+				}
+				wa := make([]uint32, 16*kp)
+				cvt(wa, w[32*k0:32*(k0+kc)])
+				for p := 0; p < kp; p++ {
+					for rr := 0; rr < 16; rr++ {
+						lo, hi := bf16(uint16(wa[16*p+rr])), bf16(uint16(wa[16*p+rr]>>16))
+						if float64(lo) != wr[rr*kc+2*p] || float64(hi) != wr[rr*kc+2*p+1] {
+							t.Fatalf("%s: pair %d row %d = %g,%g, want %g,%g", name, p, rr, lo, hi, wr[rr*kc+2*p], wr[rr*kc+2*p+1])
+						}
+					}
+				}
+				wb, second := wa, 0
+				if sh.groups > 1 {
+					wb, second = make([]uint32, 16*kp), 16
+					cvt(wb, w[32*cols+32*k0:32*cols+32*(k0+kc)])
+				}
+				for _, toks := range []int{1, 5, 12, 13, 27} {
+					for _, add := range []bool{false, true} {
+						ldx, ldc := cols+3, PanelRows+5
+						xs := randF32(r, toks*ldx)
+						c := randF32(r, toks*ldc)
+						before := append([]float32(nil), c...)
+						xp := make([]uint32, toks*kp)
+						PackTokensBF16(xp, xs[k0:], ldx, toks, kc)
+						GemmBF16X16(wa, wb, kp, xp, c, ldc, toks, add)
+						for i := 0; i < toks; i++ {
+							for rr := 0; rr < PanelRows; rr++ {
+								src := rr
+								if rr >= 16 {
+									src = rr - 16 + second
+								}
+								var want, scale float64
+								for k := 0; k < kc; k++ {
+									p := wr[src*kc+k] * rnd(xs[i*ldx+k0+k])
+									want += p
+									scale += math.Abs(p)
+								}
+								if add {
+									want += float64(before[i*ldc+rr])
+									scale += math.Abs(float64(before[i*ldc+rr]))
+								}
+								if !close(c[i*ldc+rr], float32(want), scale) {
+									t.Fatalf("%s: gemm toks=%d add=%v c[%d][%d] = %g, want %g", name, toks, add, i, rr, c[i*ldc+rr], want)
+								}
+							}
+							for j := PanelRows; j < ldc && i < toks-1; j++ {
+								if c[i*ldc+j] != before[i*ldc+j] {
+									t.Fatalf("%s: gemm wrote past the tile", name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
 }

@@ -73,7 +73,11 @@ type impl struct {
 	dotF16X16  func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no F16X16 repacking
 	dotBF16X16 func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no BF16X16 repacking
 	gemmF32X16 map[int]func(wa, wb *float32, x *float32, kc int, c *float32, ldc, add int)
-	width      int // elements per vector step of the float kernels (16, 8, 1)
+	// gemmBF16X16 (nil without AVX512_BF16) and the pair conversions.
+	gemmBF16X16  map[int]func(wa, wb *uint32, x *uint32, kc int, c *float32, ldc, add int)
+	cvtF16Pairs  func(dst *uint32, src *byte, np int)
+	cvtBF16Pairs func(dst *uint32, src *byte, np int)
+	width        int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (

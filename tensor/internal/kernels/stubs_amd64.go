@@ -52,6 +52,21 @@ func gemmF32X16_2AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32
 // gemmF32X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c, W two [k][16] float runs, x packed by PackTokens (AVX-512F); ldc in elements.
 func gemmF32X16_1AVX512(wa *float32, wb *float32, x *float32, kc int, c *float32, ldc int, add int)
 
+// gemmBF16X16_12AVX512 adds (or stores) a 32×12 tile of W·xᵀ into c from bfloat16 pairs (AVX512_BF16); kc counts pairs, ldc in elements.
+func gemmBF16X16_12AVX512(wa *uint32, wb *uint32, x *uint32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_8AVX512 adds (or stores) a 32×8 tile of W·xᵀ into c from bfloat16 pairs (AVX512_BF16); kc counts pairs, ldc in elements.
+func gemmBF16X16_8AVX512(wa *uint32, wb *uint32, x *uint32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_4AVX512 adds (or stores) a 32×4 tile of W·xᵀ into c from bfloat16 pairs (AVX512_BF16); kc counts pairs, ldc in elements.
+func gemmBF16X16_4AVX512(wa *uint32, wb *uint32, x *uint32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_2AVX512 adds (or stores) a 32×2 tile of W·xᵀ into c from bfloat16 pairs (AVX512_BF16); kc counts pairs, ldc in elements.
+func gemmBF16X16_2AVX512(wa *uint32, wb *uint32, x *uint32, kc int, c *float32, ldc int, add int)
+
+// gemmBF16X16_1AVX512 adds (or stores) a 32×1 tile of W·xᵀ into c from bfloat16 pairs (AVX512_BF16); kc counts pairs, ldc in elements.
+func gemmBF16X16_1AVX512(wa *uint32, wb *uint32, x *uint32, kc int, c *float32, ldc int, add int)
+
 // gemmPacked12AVX512 adds (or stores) a 32×12 tile of packed-W·xᵀ into c (AVX-512F); strides in elements.
 func gemmPacked12AVX512(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)
 
@@ -132,6 +147,12 @@ func cvtF16AVX512(dst *float32, src *uint16, n int)
 
 // cvtBF16AVX512 converts n bfloat16 values to float32, n a multiple of 16.
 func cvtBF16AVX512(dst *float32, src *uint16, n int)
+
+// cvtF16PairsAVX512 converts np column pairs of a 16-row-interleaved F16 chunk to bfloat16 pairs (AVX-512F).
+func cvtF16PairsAVX512(dst *uint32, src *byte, np int)
+
+// cvtBF16PairsAVX512 converts np column pairs of a 16-row-interleaved BF16 chunk to bfloat16 pairs (AVX-512F).
+func cvtBF16PairsAVX512(dst *uint32, src *byte, np int)
 
 // dequantQ8_0AVX512 dequantizes nb Q8_0 blocks to float32 (AVX-512F).
 func dequantQ8_0AVX512(dst *float32, src *byte, nb int)

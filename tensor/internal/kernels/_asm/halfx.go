@@ -138,5 +138,5 @@ func gemmF32X16AVX512(T int) {
 	}, func(n int) {
 		ADDQ(U32(64*n), wa)
 		ADDQ(U32(64*n), wb)
-	})
+	}, fmaPS)
 }

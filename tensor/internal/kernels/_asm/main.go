@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"os"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
@@ -37,6 +38,9 @@ func main() {
 		gemmF32X16AVX512(t)
 	}
 	for _, t := range gemmTokenTiles {
+		gemmBF16X16AVX512(t)
+	}
+	for _, t := range gemmTokenTiles {
 		gemmPackedAVX512(t)
 	}
 	gemmQ8VNNI(false)
@@ -61,6 +65,8 @@ func main() {
 	wsumQ8_0AVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
+	cvtHalfPairsAVX512(false)
+	cvtHalfPairsAVX512(true)
 	dequantQ8_0AVX512()
 	dequantQ4_0AVX512()
 	dequantQ4_KAVX512()
@@ -69,6 +75,10 @@ func main() {
 	avx2Kernels()
 
 	Generate()
+	if err := encodeBF16(flag.Lookup("out").Value.String()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }
 
 // hsumZ reduces the 16 lanes of z to a float32 scalar in the low lane of
@@ -755,14 +765,16 @@ func gemmPackedAVX512(T int) {
 		VMOVUPS(Mem{Base: wp, Disp: 128 * u}, w0)
 		VMOVUPS(Mem{Base: wp, Disp: 128*u + 64}, w1)
 		return w0, w1
-	}, func(n int) { ADDQ(U32(128*n), wp) })
+	}, func(n int) { ADDQ(U32(128*n), wp) }, fmaPS)
 }
 
 // gemmTileAVX512 emits the body shared by the outer-product micro-kernels
 // after the weight pointers are loaded: loadW(u) yields the 32 weights of
-// step k+u as two ZMM of floats and advance(n) moves the weight pointers
-// n steps on. Parameters x, ldx, kc, c, ldc and add are read here.
-func gemmTileAVX512(name string, T int, packedX bool, loadW func(u int) (VecVirtual, VecVirtual), advance func(n int)) {
+// step k+u as two ZMM and advance(n) moves the weight pointers n steps on;
+// madd(x, w, acc) adds the product of a broadcast activation step and
+// weights into acc (VFMADD231PS for floats, VDPBF16PS for bfloat16 pairs).
+// Parameters x, ldx, kc, c, ldc and add are read here.
+func gemmTileAVX512(name string, T int, packedX bool, loadW func(u int) (VecVirtual, VecVirtual), advance func(n int), madd func(x, w, acc Op)) {
 	xp := Load(Param("x"), GP64())
 	kc := Load(Param("kc"), GP64())
 	var tok func(i int, disp int) Mem
@@ -808,8 +820,8 @@ func gemmTileAVX512(name string, T int, packedX bool, loadW func(u int) (VecVirt
 		for i := 0; i < T; i++ {
 			xb := ZMM()
 			VBROADCASTSS(tok(i, 4*u), xb)
-			VFMADD231PS(xb, w0, acc[i][0])
-			VFMADD231PS(xb, w1, acc[i][1])
+			madd(xb, w0, acc[i][0])
+			madd(xb, w1, acc[i][1])
 		}
 	}
 	lbl := func(s string) string { return fmt.Sprintf("%s_%s", name, s) }
