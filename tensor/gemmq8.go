@@ -168,6 +168,22 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	if nr < panelRows {
 		clear(panel[:nb*bb])
 	}
+	if (w.Type == Q4_0X || w.Type == Q8_0X) && nr%16 == 0 {
+		// Whole 16-row groups: one vectorised copy per group, if the tier has it.
+		g := 16 * w.rowBytes
+		sb := 544
+		if w.Type == Q4_0X {
+			sb = 288
+		}
+		done := true
+		for h := 0; h < nr/16 && done; h++ {
+			grp := w.Data[(r0/16+h)*g:]
+			done = kernels.PackX16Panel(w.Type == Q4_0X, panel[64*h:], grp[sb*b0:], nb)
+		}
+		if done {
+			return
+		}
+	}
 	le := binary.LittleEndian
 	for r := 0; r < nr; r++ {
 		if w.Type == Q4_0X {

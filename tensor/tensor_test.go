@@ -477,3 +477,46 @@ func BenchmarkMatMulHalf(b *testing.B) {
 		})
 	}
 }
+
+// TestPackQ8Panel checks that every tier packs interleaved Q4_0X and Q8_0X
+// weights into the int8 GEMM's panels byte for byte as the Go loop does.
+func TestPackQ8Panel(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 31))
+	defer UseKernelTier(KernelTiers()[0])
+	for _, typ := range []DType{Q4_0, Q8_0} {
+		const rows, cols = 48, 512
+		rb, _ := typ.RowBytes(cols)
+		data := make([]byte, rb*rows)
+		for i := 0; i < rows; i++ {
+			QuantizeRow(typ, randVec(r, cols, 1), data[i*rb:(i+1)*rb])
+		}
+		m, _ := NewMatrix(typ, rows, cols, data)
+		if !m.Repack() || (m.Type != Q4_0X && m.Type != Q8_0X) {
+			t.Logf("%s: no 16-row layout on this CPU", typ)
+			continue
+		}
+		bb := gemmBlockBytes(m.Type)
+		for _, pn := range []struct{ r0, nr, b0, nb int }{{0, 32, 0, 16}, {0, 32, 3, 5}, {32, 16, 2, 7}} {
+			var want []byte
+			for _, tier := range []string{"generic", KernelTiers()[0]} {
+				if err := UseKernelTier(tier); err != nil {
+					t.Fatal(err)
+				}
+				got := make([]byte, pn.nb*bb)
+				for i := range got {
+					got[i] = 0xAA // must be overwritten (or cleared) everywhere
+				}
+				packQ8Panel(got, m, pn.r0, pn.nr, pn.b0, pn.nb)
+				if want == nil {
+					want = got
+					continue
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("%s %s panel %+v: byte %d = %#x, want %#x", tier, m.Type, pn, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

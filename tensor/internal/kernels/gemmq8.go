@@ -156,3 +156,24 @@ func gemmQ8S16Go(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb 
 		copy(c[i*ldc:i*ldc+32], acc[:])
 	}
 }
+
+// PackX16Panel copies nb blocks of one 16-row Q4_0X (q4) or Q8_0X group
+// (src at its first block) into half of a GemmQ8 panel (dst at the first
+// block's row offset: byte 0 for rows 0-15, 64 for rows 16-31): Q4_0X's
+// low nibbles become steps 0-3 and its high nibbles steps 4-7, Q8_0X's
+// steps are copied, and the f16 row scales become float32. It reports
+// false, doing nothing, when the tier has no such kernel; the caller then
+// packs in Go.
+func PackX16Panel(q4 bool, dst, src []byte, nb int) bool {
+	k, sb := current.packQ8_0X16, 544
+	if q4 {
+		k, sb = current.packQ4_0X16, 288
+	}
+	if k == nil || nb <= 0 {
+		return k != nil
+	}
+	_ = src[nb*sb-1]
+	_ = dst[(nb-1)*Q8BlockBytes+1024+63]
+	k(&dst[0], &src[0], nb)
+	return true
+}

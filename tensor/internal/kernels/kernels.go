@@ -77,7 +77,10 @@ type impl struct {
 	gemmBF16X16  map[int]func(wa, wb *uint32, x *uint32, kc int, c *float32, ldc, add int)
 	cvtF16Pairs  func(dst *uint32, src *byte, np int)
 	cvtBF16Pairs func(dst *uint32, src *byte, np int)
-	width        int // elements per vector step of the float kernels (16, 8, 1)
+	// packQ4_0X16 and packQ8_0X16 copy a 16-row group into a GemmQ8 panel.
+	packQ4_0X16 func(dst, src *byte, nb int)
+	packQ8_0X16 func(dst, src *byte, nb int)
+	width       int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (

@@ -80,6 +80,8 @@ func init() {
 		tiers[TierAVX512].gemmF32X16 = map[int]func(wa, wb *float32, x *float32, kc int, c *float32, ldc, add int){
 			12: gemmF32X16_12AVX512, 8: gemmF32X16_8AVX512, 4: gemmF32X16_4AVX512, 2: gemmF32X16_2AVX512, 1: gemmF32X16_1AVX512,
 		}
+		tiers[TierAVX512].packQ4_0X16 = packQ4_0X16PanelAVX512
+		tiers[TierAVX512].packQ8_0X16 = packQ8_0X16PanelAVX512
 		tiers[TierAVX512].cvtF16Pairs = cvtF16PairsAVX512
 		tiers[TierAVX512].cvtBF16Pairs = cvtBF16PairsAVX512
 		if x.HasAVX512BF16 {

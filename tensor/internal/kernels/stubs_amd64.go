@@ -148,6 +148,12 @@ func cvtF16AVX512(dst *float32, src *uint16, n int)
 // cvtBF16AVX512 converts n bfloat16 values to float32, n a multiple of 16.
 func cvtBF16AVX512(dst *float32, src *uint16, n int)
 
+// packQ4_0X16PanelAVX512 copies nb blocks of a 16-row group into half of a GemmQ8 panel (AVX-512F).
+func packQ4_0X16PanelAVX512(dst *byte, src *byte, nb int)
+
+// packQ8_0X16PanelAVX512 copies nb blocks of a 16-row group into half of a GemmQ8 panel (AVX-512F).
+func packQ8_0X16PanelAVX512(dst *byte, src *byte, nb int)
+
 // cvtF16PairsAVX512 converts np column pairs of a 16-row-interleaved F16 chunk to bfloat16 pairs (AVX-512F).
 func cvtF16PairsAVX512(dst *uint32, src *byte, np int)
 

@@ -65,6 +65,8 @@ func main() {
 	wsumQ8_0AVX512()
 	cvtF16AVX512()
 	cvtBF16AVX512()
+	packX16PanelAVX512(true)
+	packX16PanelAVX512(false)
 	cvtHalfPairsAVX512(false)
 	cvtHalfPairsAVX512(true)
 	dequantQ8_0AVX512()
