@@ -184,6 +184,16 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 			return
 		}
 	}
+	if (w.Type == Q4_KX || w.Type == Q6_KX) && nr%16 == 0 {
+		g := 16 * w.rowBytes
+		done := true
+		for h := 0; h < nr/16 && done; h++ {
+			done = kernels.PackKX16Panel(w.Type == Q6_KX, panel[64*h:], w.Data[(r0/16+h)*g:], b0, nb)
+		}
+		if done {
+			return
+		}
+	}
 	le := binary.LittleEndian
 	for r := 0; r < nr; r++ {
 		if w.Type == Q4_0X {

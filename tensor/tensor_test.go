@@ -478,25 +478,26 @@ func BenchmarkMatMulHalf(b *testing.B) {
 	}
 }
 
-// TestPackQ8Panel checks that every tier packs interleaved Q4_0X and Q8_0X
-// weights into the int8 GEMM's panels byte for byte as the Go loop does.
+// TestPackQ8Panel checks that every tier packs interleaved Q4_0X, Q8_0X,
+// Q4_KX and Q6_KX weights into the int8 GEMM's panels byte for byte as
+// the Go loop does, from any block (sub-blocks of both scale encodings).
 func TestPackQ8Panel(t *testing.T) {
 	r := rand.New(rand.NewPCG(31, 31))
 	defer UseKernelTier(KernelTiers()[0])
-	for _, typ := range []DType{Q4_0, Q8_0} {
-		const rows, cols = 48, 512
+	for _, typ := range []DType{Q4_0, Q8_0, Q4_K, Q6_K} {
+		const rows, cols = 48, 1024
 		rb, _ := typ.RowBytes(cols)
 		data := make([]byte, rb*rows)
 		for i := 0; i < rows; i++ {
 			QuantizeRow(typ, randVec(r, cols, 1), data[i*rb:(i+1)*rb])
 		}
 		m, _ := NewMatrix(typ, rows, cols, data)
-		if !m.Repack() || (m.Type != Q4_0X && m.Type != Q8_0X) {
+		if !m.Repack() || fileType(m.Type) == m.Type {
 			t.Logf("%s: no 16-row layout on this CPU", typ)
 			continue
 		}
 		bb := gemmBlockBytes(m.Type)
-		for _, pn := range []struct{ r0, nr, b0, nb int }{{0, 32, 0, 16}, {0, 32, 3, 5}, {32, 16, 2, 7}} {
+		for _, pn := range []struct{ r0, nr, b0, nb int }{{0, 32, 0, 32}, {0, 32, 3, 13}, {32, 16, 2, 7}, {32, 16, 21, 11}} {
 			var want []byte
 			for _, tier := range []string{"generic", KernelTiers()[0]} {
 				if err := UseKernelTier(tier); err != nil {

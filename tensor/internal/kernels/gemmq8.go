@@ -177,3 +177,23 @@ func PackX16Panel(q4 bool, dst, src []byte, nb int) bool {
 	k(&dst[0], &src[0], nb)
 	return true
 }
+
+// PackKX16Panel writes 32-value blocks [b0, b0+nb) of one 16-row Q4_KX16
+// (q6 false) or Q6_KX16 group (src at its first super-block) into half of
+// a GemmQ8Min or GemmQ8S16 panel (dst at the first block's row offset:
+// byte 0 for rows 0-15, 64 for rows 16-31), as packQ4_KBlock and
+// packQ6_KBlock in package tensor do row by row. It reports false, doing
+// nothing, when the tier has no such kernel.
+func PackKX16Panel(q6 bool, dst, src []byte, b0, nb int) bool {
+	k, sb := current.packQ4_KX16, q4kxBlock
+	if q6 {
+		k, sb = current.packQ6_KX16, q6kxBlock
+	}
+	if k == nil || nb <= 0 {
+		return k != nil
+	}
+	_ = src[((b0+nb-1)/8+1)*sb-1]
+	_ = dst[(nb-1)*Q8MinBlockBytes+1152+63]
+	k(&dst[0], &src[0], b0, nb)
+	return true
+}

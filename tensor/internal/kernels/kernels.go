@@ -80,6 +80,8 @@ type impl struct {
 	// packQ4_0X16 and packQ8_0X16 copy a 16-row group into a GemmQ8 panel.
 	packQ4_0X16 func(dst, src *byte, nb int)
 	packQ8_0X16 func(dst, src *byte, nb int)
+	packQ4_KX16 func(dst, src *byte, b0, nb int)
+	packQ6_KX16 func(dst, src *byte, b0, nb int)
 	width       int // elements per vector step of the float kernels (16, 8, 1)
 }
 

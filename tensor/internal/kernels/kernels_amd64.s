@@ -6977,6 +6977,245 @@ packQ8_0X16PanelAVX512_done:
 	VZEROUPPER
 	RET
 
+// func packQ4_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
+// Requires: AVX, AVX512F
+TEXT ·packQ4_KX16PanelAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         b0+16(FP), CX
+	MOVQ         nb+24(FP), DX
+	MOVL         $0x0f0f0f0f, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x0000003f, BX
+	VPBROADCASTD BX, Z1
+	MOVL         $0x00000030, BX
+	VPBROADCASTD BX, Z2
+	MOVL         $0x0000000f, BX
+	VPBROADCASTD BX, Z3
+
+packQ4_KX16PanelAVX512_loop:
+	CMPQ         DX, $0x01
+	JL           packQ4_KX16PanelAVX512_done
+	MOVQ         src+8(FP), BX
+	MOVQ         CX, SI
+	SHRQ         $0x03, SI
+	IMUL3Q       $0x00000900, SI, SI
+	ADDQ         SI, BX
+	MOVQ         CX, SI
+	ANDQ         $0x07, SI
+	MOVQ         SI, DI
+	SHRQ         $0x01, DI
+	SHLQ         $0x06, DI
+	ADDQ         BX, DI
+	MOVQ         SI, R8
+	ANDQ         $0x01, R8
+	SHLQ         $0x02, R8
+	VPBROADCASTD R8, Z4
+	VMOVDQU64    256(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, (AX)
+	VMOVDQU64    512(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 128(AX)
+	VMOVDQU64    768(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 256(AX)
+	VMOVDQU64    1024(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 384(AX)
+	VMOVDQU64    1280(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 512(AX)
+	VMOVDQU64    1536(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 640(AX)
+	VMOVDQU64    1792(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 768(AX)
+	VMOVDQU64    2048(DI), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VPANDD       Z0, Z5, Z5
+	VMOVDQU64    Z5, 896(AX)
+	MOVQ         SI, R8
+	ANDQ         $0x03, R8
+	SHLQ         $0x03, R8
+	VPBROADCASTD R8, Z4
+	VMOVDQU64    64(BX), Z5
+	VPSRLVD      Z4, Z5, Z5
+	VMOVDQU64    128(BX), Z6
+	VPSRLVD      Z4, Z6, Z6
+	CMPQ         SI, $0x04
+	JGE          packQ4_KX16PanelAVX512_high
+	VPANDD       Z1, Z5, Z4
+	VPANDD       Z1, Z6, Z5
+	JMP          packQ4_KX16PanelAVX512_scaled
+
+packQ4_KX16PanelAVX512_high:
+	VMOVDQU64 192(BX), Z7
+	VPSRLVD   Z4, Z7, Z7
+	VPANDD    Z3, Z7, Z4
+	VPSRLD    $0x02, Z5, Z5
+	VPANDD    Z2, Z5, Z5
+	VPORD     Z5, Z4, Z4
+	VPSRLD    $0x04, Z7, Z5
+	VPANDD    Z3, Z5, Z5
+	VPSRLD    $0x02, Z6, Z6
+	VPANDD    Z2, Z6, Z6
+	VPORD     Z6, Z5, Z5
+
+packQ4_KX16PanelAVX512_scaled:
+	VCVTDQ2PS Z4, Z4
+	VCVTPH2PS (BX), Z6
+	VMULPS    Z4, Z6, Z4
+	VMOVUPS   Z4, 1024(AX)
+	VCVTDQ2PS Z5, Z4
+	VCVTPH2PS 32(BX), Z5
+	VMULPS    Z4, Z5, Z4
+	VMOVUPS   Z4, 1152(AX)
+	ADDQ      $0x00000500, AX
+	INCQ      CX
+	DECQ      DX
+	JMP       packQ4_KX16PanelAVX512_loop
+
+packQ4_KX16PanelAVX512_done:
+	VZEROUPPER
+	RET
+
+// func packQ6_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
+// Requires: AVX, AVX512F
+TEXT ·packQ6_KX16PanelAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), AX
+	MOVQ         b0+16(FP), CX
+	MOVQ         nb+24(FP), DX
+	MOVL         $0x0f0f0f0f, BX
+	VPBROADCASTD BX, Z0
+	MOVL         $0x03030303, BX
+	VPBROADCASTD BX, Z1
+
+packQ6_KX16PanelAVX512_loop:
+	CMPQ         DX, $0x01
+	JL           packQ6_KX16PanelAVX512_done
+	MOVQ         src+8(FP), BX
+	MOVQ         CX, SI
+	SHRQ         $0x03, SI
+	IMUL3Q       $0x00000d20, SI, SI
+	ADDQ         SI, BX
+	MOVQ         CX, SI
+	ANDQ         $0x07, SI
+	MOVQ         SI, DI
+	SHRQ         $0x02, DI
+	IMUL3Q       $0x00000600, DI, DI
+	ADDQ         BX, DI
+	MOVQ         SI, R8
+	ANDQ         $0x01, R8
+	SHLQ         $0x06, R8
+	ADDQ         DI, R8
+	MOVQ         SI, R9
+	ANDQ         $0x03, R9
+	MOVQ         R9, R10
+	SHRQ         $0x01, R10
+	SHLQ         $0x02, R10
+	VPBROADCASTD R10, Z2
+	SHLQ         $0x01, R9
+	VPBROADCASTD R9, Z3
+	VMOVDQU64    288(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    416(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, (AX)
+	VMOVDQU64    480(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    608(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 128(AX)
+	VMOVDQU64    672(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    800(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 256(AX)
+	VMOVDQU64    864(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    992(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 384(AX)
+	VMOVDQU64    1056(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    1184(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 512(AX)
+	VMOVDQU64    1248(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    1376(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 640(AX)
+	VMOVDQU64    1440(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    1568(DI), Z5
+	VPSRLVD      Z3, Z5, Z5
+	VPANDD       Z1, Z5, Z5
+	VPSLLD       $0x04, Z5, Z5
+	VPORD        Z5, Z4, Z4
+	VMOVDQU64    Z4, 768(AX)
+	VMOVDQU64    1632(R8), Z4
+	VPSRLVD      Z2, Z4, Z4
+	VPANDD       Z0, Z4, Z4
+	VMOVDQU64    1760(DI), Z2
+	VPSRLVD      Z3, Z2, Z2
+	VPANDD       Z1, Z2, Z2
+	VPSLLD       $0x04, Z2, Z2
+	VPORD        Z2, Z4, Z4
+	VMOVDQU64    Z4, 896(AX)
+	SHLQ         $0x05, SI
+	ADDQ         BX, SI
+	VCVTPH2PS    (BX), Z2
+	VPMOVSXBD    32(SI), Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VMOVUPS      Z3, 1024(AX)
+	VPMOVSXBD    48(SI), Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z3, Z2, Z3
+	VMOVUPS      Z3, 1152(AX)
+	ADDQ         $0x00000500, AX
+	INCQ         CX
+	DECQ         DX
+	JMP          packQ6_KX16PanelAVX512_loop
+
+packQ6_KX16PanelAVX512_done:
+	VZEROUPPER
+	RET
+
 // func cvtF16PairsAVX512(dst *uint32, src *byte, np int)
 // Requires: AVX, AVX512F
 TEXT ·cvtF16PairsAVX512(SB), NOSPLIT, $0-24

@@ -154,6 +154,12 @@ func packQ4_0X16PanelAVX512(dst *byte, src *byte, nb int)
 // packQ8_0X16PanelAVX512 copies nb blocks of a 16-row group into half of a GemmQ8 panel (AVX-512F).
 func packQ8_0X16PanelAVX512(dst *byte, src *byte, nb int)
 
+// packQ4_KX16PanelAVX512 writes blocks [b0, b0+nb) of a 16-row Q4_KX16 group into half of a GemmQ8Min panel (AVX-512F).
+func packQ4_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
+
+// packQ6_KX16PanelAVX512 writes blocks [b0, b0+nb) of a 16-row Q6_KX16 group into half of a GemmQ8S16 panel (AVX-512F).
+func packQ6_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
+
 // cvtF16PairsAVX512 converts np column pairs of a 16-row-interleaved F16 chunk to bfloat16 pairs (AVX-512F).
 func cvtF16PairsAVX512(dst *uint32, src *byte, np int)
 

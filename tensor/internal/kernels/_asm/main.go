@@ -67,6 +67,8 @@ func main() {
 	cvtBF16AVX512()
 	packX16PanelAVX512(true)
 	packX16PanelAVX512(false)
+	packQ4_KX16PanelAVX512()
+	packQ6_KX16PanelAVX512()
 	cvtHalfPairsAVX512(false)
 	cvtHalfPairsAVX512(true)
 	dequantQ8_0AVX512()

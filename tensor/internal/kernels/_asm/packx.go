@@ -67,3 +67,197 @@ func packX16PanelAVX512(q4 bool) {
 	VZEROUPPER()
 	RET()
 }
+
+// q8MinBlockBytes is kernels.Q8MinBlockBytes: a GemmQ8Min/GemmQ8S16 panel
+// block (8 steps, then two sets of 32 float32 row values).
+const q8MinBlockBytes = 1280
+
+// broadcastConst returns a ZMM with the dword v in every lane.
+func broadcastConst(v uint32) VecVirtual {
+	z, t := ZMM(), GP32()
+	MOVL(U32(v), t)
+	VPBROADCASTD(t, z)
+	return z
+}
+
+// broadcastGP returns a ZMM with the low dword of r in every lane.
+func broadcastGP(r GPVirtual) VecVirtual {
+	z := ZMM()
+	VPBROADCASTD(r.As32(), z)
+	return z
+}
+
+// packQ4_KX16PanelAVX512 writes 32-value blocks [b0, b0+nb) of one 16-row
+// Q4_KX16 group (src at its first super-block) into half of a GemmQ8Min
+// panel (dst at the half's row offset): block b is sub-block j = b%8 of
+// super-block b/8, the low (even j) or high nibbles of chunk j/2 as 8
+// steps, then d·sc_j and dmin·m_j per row, the 6-bit scale and min
+// unpacked from the packed bytes A (0-3), B (4-7) and C (8-11) as
+// llama.cpp's get_scale_min_k4 does: j < 4: sc = A_j & 63, m = B_j & 63;
+// j ≥ 4: sc = C_j' & 15 | (A_j' >> 6) << 4, m = C_j' >> 4 | (B_j' >> 6)
+// << 4 with j' = j − 4.
+func packQ4_KX16PanelAVX512() {
+	name := "packQ4_KX16PanelAVX512"
+	TEXT(name, NOSPLIT, "func(dst *byte, src *byte, b0 int, nb int)")
+	Doc(name + " writes blocks [b0, b0+nb) of a 16-row Q4_KX16 group into half of a GemmQ8Min panel (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	b := Load(Param("b0"), GP64())
+	n := Load(Param("nb"), GP64())
+	m0f, m3f, m30 := broadcastConst(0x0f0f0f0f), broadcastConst(63), broadcastConst(0x30)
+	m0f1 := broadcastConst(15)
+	lbl := func(l string) string { return name + "_" + l }
+	Label(lbl("loop"))
+	CMPQ(n, U8(1))
+	JL(LabelRef(lbl("done")))
+	sb := Load(Param("src"), GP64())
+	t := GP64()
+	MOVQ(b, t)
+	SHRQ(U8(3), t)
+	IMUL3Q(U32(2304), t, t)
+	ADDQ(t, sb) // super-block b/8
+	j := GP64()
+	MOVQ(b, j)
+	ANDQ(U8(7), j)
+	// Quants: chunk j/2 at 256 + 64·(j/2), shifted by 4·(j%2).
+	qs := GP64()
+	MOVQ(j, qs)
+	SHRQ(U8(1), qs)
+	SHLQ(U8(6), qs)
+	ADDQ(sb, qs)
+	sh := GP64()
+	MOVQ(j, sh)
+	ANDQ(U8(1), sh)
+	SHLQ(U8(2), sh)
+	zsh := broadcastGP(sh)
+	for s := 0; s < 8; s++ {
+		z := ZMM()
+		VMOVDQU64(Mem{Base: qs, Disp: 256 + 256*s}, z)
+		VPSRLVD(zsh, z, z)
+		VPANDD(m0f, z, z)
+		VMOVDQU64(z, Mem{Base: d, Disp: 128 * s})
+	}
+	// Scales: byte j%4 of A, B (and C).
+	MOVQ(j, sh)
+	ANDQ(U8(3), sh)
+	SHLQ(U8(3), sh)
+	zs := broadcastGP(sh)
+	a, bb := ZMM(), ZMM()
+	VMOVDQU64(Mem{Base: sb, Disp: 64}, a)
+	VPSRLVD(zs, a, a)
+	VMOVDQU64(Mem{Base: sb, Disp: 128}, bb)
+	VPSRLVD(zs, bb, bb)
+	sc, mn := ZMM(), ZMM()
+	CMPQ(j, U8(4))
+	JGE(LabelRef(lbl("high")))
+	VPANDD(m3f, a, sc)
+	VPANDD(m3f, bb, mn)
+	JMP(LabelRef(lbl("scaled")))
+	Label(lbl("high"))
+	c := ZMM()
+	VMOVDQU64(Mem{Base: sb, Disp: 192}, c)
+	VPSRLVD(zs, c, c)
+	VPANDD(m0f1, c, sc)
+	VPSRLD(U8(2), a, a)
+	VPANDD(m30, a, a)
+	VPORD(a, sc, sc)
+	VPSRLD(U8(4), c, mn)
+	VPANDD(m0f1, mn, mn)
+	VPSRLD(U8(2), bb, bb)
+	VPANDD(m30, bb, bb)
+	VPORD(bb, mn, mn)
+	Label(lbl("scaled"))
+	for i, v := range []VecVirtual{sc, mn} {
+		f, dz := ZMM(), ZMM()
+		VCVTDQ2PS(v, f)
+		VCVTPH2PS(Mem{Base: sb, Disp: 32 * i}, dz)
+		VMULPS(f, dz, f)
+		VMOVUPS(f, Mem{Base: d, Disp: 1024 + 128*i})
+	}
+	ADDQ(U32(q8MinBlockBytes), d)
+	INCQ(b)
+	DECQ(n)
+	JMP(LabelRef(lbl("loop")))
+	Label(lbl("done"))
+	VZEROUPPER()
+	RET()
+}
+
+// packQ6_KX16PanelAVX512 writes 32-value blocks [b0, b0+nb) of one 16-row
+// Q6_KX16 group into half of a GemmQ8S16 panel: block b is quarter k =
+// j%4 of half h = j/4 (j = b%8) of super-block b/8, 4 low bits from ql
+// (ql[64h+32·(k&1)], high nibbles for k ≥ 2) and 2 high bits from qh
+// (bits 2k), then d·scale of its two 16-value groups 2j and 2j+1.
+func packQ6_KX16PanelAVX512() {
+	name := "packQ6_KX16PanelAVX512"
+	TEXT(name, NOSPLIT, "func(dst *byte, src *byte, b0 int, nb int)")
+	Doc(name + " writes blocks [b0, b0+nb) of a 16-row Q6_KX16 group into half of a GemmQ8S16 panel (AVX-512F).")
+	d := Load(Param("dst"), GP64())
+	b := Load(Param("b0"), GP64())
+	n := Load(Param("nb"), GP64())
+	m0f, m03 := broadcastConst(0x0f0f0f0f), broadcastConst(0x03030303)
+	lbl := func(l string) string { return name + "_" + l }
+	Label(lbl("loop"))
+	CMPQ(n, U8(1))
+	JL(LabelRef(lbl("done")))
+	sb := Load(Param("src"), GP64())
+	t := GP64()
+	MOVQ(b, t)
+	SHRQ(U8(3), t)
+	IMUL3Q(U32(3360), t, t)
+	ADDQ(t, sb)
+	j := GP64()
+	MOVQ(b, j)
+	ANDQ(U8(7), j)
+	// hb = sb + 288 + 1536·h: the half's first step.
+	hb := GP64()
+	MOVQ(j, hb)
+	SHRQ(U8(2), hb)
+	IMUL3Q(U32(1536), hb, hb)
+	ADDQ(sb, hb)
+	lo := GP64() // hb + 64·(k&1)
+	MOVQ(j, lo)
+	ANDQ(U8(1), lo)
+	SHLQ(U8(6), lo)
+	ADDQ(hb, lo)
+	k := GP64()
+	MOVQ(j, k)
+	ANDQ(U8(3), k)
+	lsh := GP64() // 4·(k/2)
+	MOVQ(k, lsh)
+	SHRQ(U8(1), lsh)
+	SHLQ(U8(2), lsh)
+	zl := broadcastGP(lsh)
+	SHLQ(U8(1), k) // 2k
+	zh := broadcastGP(k)
+	for s := 0; s < 8; s++ {
+		q, h := ZMM(), ZMM()
+		VMOVDQU64(Mem{Base: lo, Disp: 288 + 192*s}, q)
+		VPSRLVD(zl, q, q)
+		VPANDD(m0f, q, q)
+		VMOVDQU64(Mem{Base: hb, Disp: 288 + 192*s + 128}, h)
+		VPSRLVD(zh, h, h)
+		VPANDD(m03, h, h)
+		VPSLLD(U8(4), h, h)
+		VPORD(h, q, q)
+		VMOVDQU64(q, Mem{Base: d, Disp: 128 * s})
+	}
+	// Scales of groups 2j and 2j+1: int8 at 32 + 16·g + r.
+	SHLQ(U8(5), j)
+	ADDQ(sb, j)
+	dz := ZMM()
+	VCVTPH2PS(Mem{Base: sb}, dz)
+	for i := 0; i < 2; i++ {
+		v := ZMM()
+		VPMOVSXBD(Mem{Base: j, Disp: 32 + 16*i}, v)
+		VCVTDQ2PS(v, v)
+		VMULPS(v, dz, v)
+		VMOVUPS(v, Mem{Base: d, Disp: 1024 + 128*i})
+	}
+	ADDQ(U32(q8MinBlockBytes), d)
+	INCQ(b)
+	DECQ(n)
+	JMP(LabelRef(lbl("loop")))
+	Label(lbl("done"))
+	VZEROUPPER()
+	RET()
+}
