@@ -25,12 +25,25 @@ while getopts p:n:r:k: o; do
 done
 shift $((OPTIND - 1))
 [ $# -gt 0 ] || { echo "usage: $0 [-p N] [-n N] [-r N] [-k ROUNDS] FILE.gguf..." >&2; exit 2; }
+gophi() {
+	"$G" bench -p "$P" -n "$N" -t "$T" -mmp 0 -r "$R" "$1" 2>/dev/null |
+		grep -E "pp$P|tg$N" | awk -F'|' '{print "gophi    ", $8, $9}'
+}
+llama() {
+	LD_LIBRARY_PATH=$(dirname "$L") "$L" -m "$1" -p "$P" -n "$N" -t "$T" -mmp 0 -r "$R" -o md 2>/dev/null |
+		grep -E "pp$P|tg$N" | awk -F'|' '{print "llama.cpp", $(NF-2), $(NF-1)}'
+}
 for round in $(seq "$K"); do
 	for f in "$@"; do
 		echo "== round $round $(basename "$f") $(date +%T)"
-		"$G" bench -p "$P" -n "$N" -t "$T" -mmp 0 -r "$R" "$f" 2>/dev/null |
-			grep -E "pp$P|tg$N" | awk -F'|' '{print "gophi    ", $8, $9}'
-		LD_LIBRARY_PATH=$(dirname "$L") "$L" -m "$f" -p "$P" -n "$N" -t "$T" -mmp 0 -r "$R" -o md 2>/dev/null |
-			grep -E "pp$P|tg$N" | awk -F'|' '{print "llama.cpp", $(NF-2), $(NF-1)}'
+		# Odd rounds run gophi first, even rounds llama.cpp first, so
+		# neither always meets the machine in the same state.
+		if [ $((round % 2)) -eq 1 ]; then
+			gophi "$f"
+			llama "$f"
+		else
+			llama "$f"
+			gophi "$f"
+		fi
 	done
 done
