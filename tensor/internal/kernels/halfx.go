@@ -28,6 +28,11 @@ func RepackHalfX16(group []byte, cols int) {
 	defer repackBufs.Put(buf)
 	tmp := *buf
 	copy(tmp, group[:n])
+	if k := current.repackHalfX16; k != nil && cols%16 == 0 {
+		// One 16×16 transpose of words per 16 columns (tmp stays in L2).
+		k(unsafe.SliceData(group), unsafe.SliceData(tmp), cols)
+		return
+	}
 	if uintptr(unsafe.Pointer(unsafe.SliceData(group)))%2 != 0 { // odd address: bytes
 		for r := 0; r < 16; r++ {
 			row := tmp[2*cols*r : 2*cols*(r+1)]

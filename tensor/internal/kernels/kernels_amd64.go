@@ -83,6 +83,7 @@ func init() {
 		tiers[TierAVX512].packQ4_0X16 = packQ4_0X16PanelAVX512
 		tiers[TierAVX512].packQ8_0X16 = packQ8_0X16PanelAVX512
 		tiers[TierAVX512].packQ4_KX16 = packQ4_KX16PanelAVX512
+		tiers[TierAVX512].repackHalfX16 = repackHalfX16AVX512
 		tiers[TierAVX512].packQ6_KX16 = packQ6_KX16PanelAVX512
 		tiers[TierAVX512].cvtF16Pairs = cvtF16PairsAVX512
 		tiers[TierAVX512].cvtBF16Pairs = cvtBF16PairsAVX512

@@ -160,6 +160,9 @@ func packQ4_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
 // packQ6_KX16PanelAVX512 writes blocks [b0, b0+nb) of a 16-row Q6_KX16 group into half of a GemmQ8S16 panel (AVX-512F).
 func packQ6_KX16PanelAVX512(dst *byte, src *byte, b0 int, nb int)
 
+// repackHalfX16AVX512 interleaves 16 rows of cols 2-byte values into the 16-row layout (AVX-512BW); cols % 16 == 0.
+func repackHalfX16AVX512(dst *byte, src *byte, cols int)
+
 // cvtF16PairsAVX512 converts np column pairs of a 16-row-interleaved F16 chunk to bfloat16 pairs (AVX-512F).
 func cvtF16PairsAVX512(dst *uint32, src *byte, np int)
 

@@ -69,6 +69,7 @@ func main() {
 	packX16PanelAVX512(false)
 	packQ4_KX16PanelAVX512()
 	packQ6_KX16PanelAVX512()
+	repackHalfX16AVX512()
 	cvtHalfPairsAVX512(false)
 	cvtHalfPairsAVX512(true)
 	dequantQ8_0AVX512()
