@@ -83,8 +83,8 @@ type impl struct {
 	packQ4_KX16 func(dst, src *byte, b0, nb int)
 	// repackHalfX16 interleaves 16 rows of 2-byte values (cols % 16 == 0).
 	repackHalfX16 func(dst, src *byte, cols int)
-	packQ6_KX16 func(dst, src *byte, b0, nb int)
-	width       int // elements per vector step of the float kernels (16, 8, 1)
+	packQ6_KX16   func(dst, src *byte, b0, nb int)
+	width         int // elements per vector step of the float kernels (16, 8, 1)
 }
 
 var (
