@@ -32,8 +32,12 @@ func loadHalf16(bf bool, m Mem) VecVirtual {
 }
 
 // halfStreams is how many groups the F16X/BF16X decode kernel streams at
-// once.
-var halfStreams = 2
+// once. Two streams won in BenchmarkDecodeLayouts (one 197 MB matrix read
+// over and over: 26 → 39 GB/s), but decoding Phi-3-mini F16, alternating
+// the kernels token by token in one process, one stream was as fast or
+// faster in each of five runs (mean ms per token 249/253, 180/196,
+// 240/242, 173/188, 234/239); llama.cpp also reads one row at a time.
+var halfStreams = 1
 
 func halfName(bf bool) string {
 	if bf {
@@ -44,9 +48,8 @@ func halfName(bf bool) string {
 
 // dotHalfX16AVX512 computes dst[16g + r] = Σ_k w_g[k][r]·x[k] for groups
 // consecutive 16-row groups of cols columns each: per column one
-// conversion and one FMA against the broadcast activation. Groups go in
-// pairs, two sequential streams at once (one stream left the F16 decode
-// 10-15% below the other layouts' bandwidth), four accumulators each.
+// conversion and one FMA against the broadcast activation, halfStreams
+// groups (sequential streams) at a time, four accumulators each.
 func dotHalfX16AVX512(bf bool) {
 	name := fmt.Sprintf("dot%sX16AVX512", halfName(bf))
 	TEXT(name, NOSPLIT, "func(w *byte, groups int, cols int, x *float32, dst *float32)")
@@ -105,7 +108,11 @@ func dotHalfX16AVX512(bf bool) {
 			MOVQ(bases[ng-1], w) // w ends group 0: skip to the end of the last
 		}
 	}
-	for _, ng := range []int{halfStreams, 1} {
+	ngs := []int{halfStreams, 1}
+	if halfStreams == 1 {
+		ngs = ngs[:1]
+	}
+	for _, ng := range ngs {
 		Label(lbl(fmt.Sprint("groups", ng)))
 		CMPQ(groups, U8(ng))
 		JL(LabelRef(lbl(fmt.Sprint("after", ng))))
