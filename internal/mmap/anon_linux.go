@@ -15,10 +15,3 @@ func anonAlloc(size int) ([]byte, func([]byte) error) {
 	_ = unix.Madvise(buf, unix.MADV_HUGEPAGE) // best effort: THP may be off
 	return buf, unix.Munmap
 }
-
-// populate asks mmap to read the whole file in and map it at once
-// (MAP_POPULATE), as llama.cpp does: one sequential read-ahead instead of
-// one page fault per 4 KiB page while the first token is computed. Warm
-// page cache, Phi-3-mini F16 (7.6 GB), 4-token prompt: 2.9-5.8 s without
-// it.
-const populate = unix.MAP_POPULATE

@@ -26,7 +26,7 @@ func Open(path string) (*Mapping, error) {
 	if size == 0 {
 		return m, nil
 	}
-	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED|populate)
+	data, err := unix.Mmap(int(f.Fd()), 0, size, unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("mmap: map %s (%d bytes): %w", path, size, err)
 	}
