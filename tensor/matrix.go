@@ -127,6 +127,13 @@ const gemmMinTokens = 4
 // the GEMM against 0.9 s one token at a time; 30 tokens 1.7 s against 2.2 s).
 const gemmQ8MinTokens = 20
 
+// gemmHalfMinTokens is the threshold for F16 and BF16 weights in the
+// file's layout (mapped files, which cannot be repacked): converting and
+// packing their panels costs about as much as nine single-token passes
+// (3072×8192, 2 threads: 4 tokens 23 ms through the GEMM against 10.5 ms
+// one token at a time, 8 tokens 23 against 20, 16 tokens 21 against 39).
+const gemmHalfMinTokens = 8
+
 // panelRows is how many weight rows the GEMM path handles at once and
 // kChunk how many columns of them it dequantizes and packs per step (32×256
 // floats = 32 KiB, which stays in L1 while every token of the batch passes).
@@ -156,7 +163,8 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	defer p.mu.Unlock()
 	t := &p.mm
 	*t = matmulTask{p: p, dst: dst, w: w, x: x, n: n}
-	if n >= gemmMinTokens && (n >= gemmQ8MinTokens || !usesGemmQ8(w.Type)) {
+	if n >= gemmMinTokens && (n >= gemmQ8MinTokens || !usesGemmQ8(w.Type)) &&
+		(n >= gemmHalfMinTokens || (w.Type != F16 && w.Type != BF16)) {
 		t.gemm = true
 		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
 			t.q8gemm = true
