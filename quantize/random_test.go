@@ -170,7 +170,9 @@ func TestWriteRandomNoTokenizer(t *testing.T) {
 // TestRepackedModel loads K-quant files of the "small" shape (dimensions
 // that are multiples of 256, so Q4_K, Q5_K and Q6_K are really used) read
 // into memory, where matrices are repacked for this CPU (Q4_KX, Q6_KX), and
-// mapped, where they are not: prompt and decoding logits must agree.
+// mapped, where they are not: prompt and decoding logits must agree (F16
+// and BF16 once with exact prompt products, within 1e-5, and once with
+// bfloat16 ones, within 2e-2: measured 0.0079 and 0.0052 here).
 func TestRepackedModel(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes 10 MB models")
@@ -185,8 +187,8 @@ func TestRepackedModel(t *testing.T) {
 		if err := WriteRandomWith(context.Background(), out, RandomOptions{Shape: "small", Type: ft, Seed: 3}); err != nil {
 			t.Fatal(err)
 		}
-		run := func(noMmap bool) []float32 {
-			m, err := model.LoadGGUF(out, model.LoadOptions{NoMmap: noMmap, Threads: 2})
+		run := func(noMmap, exact bool) []float32 {
+			m, err := model.LoadGGUF(out, model.LoadOptions{NoMmap: noMmap, Threads: 2, ExactHalf: exact})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -205,15 +207,28 @@ func TestRepackedModel(t *testing.T) {
 			}
 			return lg
 		}
-		mapped, read := run(false), run(true)
-		var num, den float64
-		for i := range mapped {
-			d := float64(read[i] - mapped[i])
-			num += d * d
-			den += float64(mapped[i]) * float64(mapped[i])
+		mapped := run(false, true)
+		relErr := func(read []float32) float64 {
+			var num, den float64
+			for i := range mapped {
+				d := float64(read[i] - mapped[i])
+				num += d * d
+				den += float64(mapped[i]) * float64(mapped[i])
+			}
+			if den == 0 {
+				return math.Inf(1)
+			}
+			return math.Sqrt(num / den)
 		}
-		if e := math.Sqrt(num / den); e > 1e-5 || den == 0 {
+		if e := relErr(run(true, true)); e > 1e-5 {
 			t.Errorf("%v: repacked against mapped logits: relative error %.3g", ft, e)
+		}
+		if ft == F16 || ft == BF16 {
+			if e := relErr(run(true, false)); e > 2e-2 {
+				t.Errorf("%v: repacked with bfloat16 products against mapped logits: relative error %.3g", ft, e)
+			} else {
+				t.Logf("%v: bfloat16 products: relative error %.2g", ft, e)
+			}
 		}
 	}
 }
