@@ -148,6 +148,15 @@ func TokenTile(toks, i int) int {
 // accumulation into c. wb may equal wa when only 16 rows exist (rows 16-31
 // of c then repeat rows 0-15).
 func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks int, add bool) {
+	gemmX16(current.gemmF32X16, func(w, x float32) float32 { return w * x }, wa, wb, kc, x, c, ldc, toks, add)
+}
+
+// gemmX16 runs GemmF32X16 or GemmBF16X16 (element E: a float, or a pair
+// of bfloat16 in a uint32) tile by tile: with the tier's kernel for the
+// tile's token count, or in Go with prod as the product of one weight
+// element and one activation element.
+func gemmX16[E float32 | uint32](kern map[int]func(wa, wb, x *E, kc int, c *float32, ldc, add int), prod func(w, x E) float32,
+	wa, wb []E, kc int, x []E, c []float32, ldc, toks int, add bool) {
 	if toks <= 0 || kc <= 0 {
 		return
 	}
@@ -162,7 +171,7 @@ func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks in
 	for i0 := 0; i0 < toks; {
 		T := TokenTile(toks, i0)
 		tile := x[i0*kc : (i0+T)*kc]
-		if f := current.gemmF32X16[T]; f != nil {
+		if f := kern[T]; f != nil {
 			f(&wa[0], &wb[0], &tile[0], kc, &c[i0*ldc], ldc, a)
 			i0 += T
 			continue
@@ -176,7 +185,7 @@ func GemmF32X16(wa, wb []float32, kc int, x []float32, c []float32, ldc, toks in
 				}
 				var s float32
 				for kk := 0; kk < kc; kk++ {
-					s += g[16*kk+rr] * tile[T*kk+j]
+					s += prod(g[16*kk+rr], tile[T*kk+j])
 				}
 				if add {
 					ci[r] += s
@@ -272,44 +281,7 @@ func PackTokensBF16(dst []uint32, x []float32, ldx, toks, kc int) {
 // (PackTokensBF16 with kc = 2·kp), and c[i·ldc + r] (+)= Σ_{p<kp}
 // w[r][2p]·x_i[2p] + w[r][2p+1]·x_i[2p+1], accumulated in float32.
 func GemmBF16X16(wa, wb []uint32, kp int, x []uint32, c []float32, ldc, toks int, add bool) {
-	if toks <= 0 || kp <= 0 {
-		return
-	}
-	_ = wa[16*kp-1]
-	_ = wb[16*kp-1]
-	_ = x[toks*kp-1]
-	_ = c[(toks-1)*ldc+PanelRows-1]
-	a := 0
-	if add {
-		a = 1
-	}
-	for i0 := 0; i0 < toks; {
-		T := TokenTile(toks, i0)
-		tile := x[i0*kp : (i0+T)*kp]
-		if f := current.gemmBF16X16[T]; f != nil {
-			f(&wa[0], &wb[0], &tile[0], kp, &c[i0*ldc], ldc, a)
-			i0 += T
-			continue
-		}
-		for j := 0; j < T; j++ {
-			ci := c[(i0+j)*ldc : (i0+j)*ldc+PanelRows]
-			for r := 0; r < PanelRows; r++ {
-				g, rr := wa, r
-				if r >= 16 {
-					g, rr = wb, r-16
-				}
-				var s float32
-				for p := 0; p < kp; p++ {
-					w, v := g[16*p+rr], tile[T*p+j]
-					s += bf16(uint16(w))*bf16(uint16(v)) + bf16(uint16(w>>16))*bf16(uint16(v>>16))
-				}
-				if add {
-					ci[r] += s
-				} else {
-					ci[r] = s
-				}
-			}
-		}
-		i0 += T
-	}
+	gemmX16(current.gemmBF16X16, func(w, v uint32) float32 {
+		return bf16(uint16(w))*bf16(uint16(v)) + bf16(uint16(w>>16))*bf16(uint16(v>>16))
+	}, wa, wb, kp, x, c, ldc, toks, add)
 }

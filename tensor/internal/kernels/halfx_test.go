@@ -90,32 +90,8 @@ func TestHalfX16(t *testing.T) {
 						xp := make([]float32, toks*kc)
 						PackTokens(xp, xs, ldx, toks, kc)
 						GemmF32X16(wa, wb, kc, xp, c, ldc, toks, add)
-						for i := 0; i < toks; i++ {
-							for rr := 0; rr < PanelRows; rr++ {
-								src := rr
-								if rr >= 16 {
-									src = rr - 16 + second
-								}
-								var want, scale float64
-								for k := 0; k < kc; k++ {
-									p := ref[src*cols+k0+k] * float64(xs[i*ldx+k])
-									want += p
-									scale += math.Abs(p)
-								}
-								if add {
-									want += float64(before[i*ldc+rr])
-									scale += math.Abs(float64(before[i*ldc+rr]))
-								}
-								if !close(c[i*ldc+rr], float32(want), scale) {
-									t.Fatalf("%s: gemm toks=%d add=%v c[%d][%d] = %g, want %g", name, toks, add, i, rr, c[i*ldc+rr], want)
-								}
-							}
-							for j := PanelRows; j < ldc && i < toks-1; j++ {
-								if c[i*ldc+j] != before[i*ldc+j] {
-									t.Fatalf("%s: gemm wrote past the tile", name)
-								}
-							}
-						}
+						checkTile(t, fmt.Sprintf("%s: gemm toks=%d add=%v", name, toks, add), c, before, ldc, toks, kc, second, add,
+							func(src, i, k int) float64 { return ref[src*cols+k0+k] * float64(xs[i*ldx+k]) })
 					}
 				}
 			}
@@ -183,6 +159,41 @@ func BenchmarkRepackHalfX16(b *testing.B) {
 	}
 }
 
+// checkTile checks a 32-row tile of toks tokens that a GEMM kernel wrote
+// into c (before: c's previous contents; add: whether it accumulated)
+// against float64 sums of prod(source row, token, k) over k < kc, rows
+// 16-31 coming from row 16·(second/16)+r−16 (the second group, or the
+// first again), and that it wrote nothing between the tile's rows.
+func checkTile(t *testing.T, what string, c, before []float32, ldc, toks, kc, second int, add bool, prod func(src, i, k int) float64) {
+	t.Helper()
+	for i := 0; i < toks; i++ {
+		for rr := 0; rr < PanelRows; rr++ {
+			src := rr
+			if rr >= 16 {
+				src = rr - 16 + second
+			}
+			var want, scale float64
+			for k := 0; k < kc; k++ {
+				p := prod(src, i, k)
+				want += p
+				scale += math.Abs(p)
+			}
+			if add {
+				want += float64(before[i*ldc+rr])
+				scale += math.Abs(float64(before[i*ldc+rr]))
+			}
+			if !close(c[i*ldc+rr], float32(want), scale) {
+				t.Fatalf("%s: c[%d][%d] = %g, want %g", what, i, rr, c[i*ldc+rr], want)
+			}
+		}
+		for j := PanelRows; j < ldc && i < toks-1; j++ {
+			if c[i*ldc+j] != before[i*ldc+j] {
+				t.Fatalf("%s: wrote past the tile", what)
+			}
+		}
+	}
+}
+
 // TestBF16Pairs checks the bfloat16 path of the half-precision GEMM on
 // every tier: pair conversion of F16X16 and BF16X16 chunks (bit-exact
 // against the values rounded one by one), activation packing, and
@@ -240,32 +251,8 @@ func TestBF16Pairs(t *testing.T) {
 						xp := make([]uint32, toks*kp)
 						PackTokensBF16(xp, xs[k0:], ldx, toks, kc)
 						GemmBF16X16(wa, wb, kp, xp, c, ldc, toks, add)
-						for i := 0; i < toks; i++ {
-							for rr := 0; rr < PanelRows; rr++ {
-								src := rr
-								if rr >= 16 {
-									src = rr - 16 + second
-								}
-								var want, scale float64
-								for k := 0; k < kc; k++ {
-									p := wr[src*kc+k] * rnd(xs[i*ldx+k0+k])
-									want += p
-									scale += math.Abs(p)
-								}
-								if add {
-									want += float64(before[i*ldc+rr])
-									scale += math.Abs(float64(before[i*ldc+rr]))
-								}
-								if !close(c[i*ldc+rr], float32(want), scale) {
-									t.Fatalf("%s: gemm toks=%d add=%v c[%d][%d] = %g, want %g", name, toks, add, i, rr, c[i*ldc+rr], want)
-								}
-							}
-							for j := PanelRows; j < ldc && i < toks-1; j++ {
-								if c[i*ldc+j] != before[i*ldc+j] {
-									t.Fatalf("%s: gemm wrote past the tile", name)
-								}
-							}
-						}
+						checkTile(t, fmt.Sprintf("%s: gemm toks=%d add=%v", name, toks, add), c, before, ldc, toks, kc, second, add,
+							func(src, i, k int) float64 { return wr[src*kc+k] * rnd(xs[i*ldx+k0+k]) })
 					}
 				}
 			}

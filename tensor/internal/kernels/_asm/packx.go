@@ -97,14 +97,27 @@ func broadcastGP(r GPVirtual) VecVirtual {
 // j ≥ 4: sc = C_j' & 15 | (A_j' >> 6) << 4, m = C_j' >> 4 | (B_j' >> 6)
 // << 4 with j' = j − 4.
 func packQ4_KX16PanelAVX512() {
-	name := "packQ4_KX16PanelAVX512"
+	packKX16PanelAVX512("packQ4_KX16PanelAVX512", "Q4_KX16", "GemmQ8Min", 2304, func() func(d, sb, j Register, lbl func(string) string) {
+		m0f, m3f, m30 := broadcastConst(0x0f0f0f0f), broadcastConst(63), broadcastConst(0x30)
+		m0f1 := broadcastConst(15)
+		return func(d, sb, j Register, lbl func(string) string) {
+			packQ4_KX16Block(d, sb, j, lbl, m0f, m3f, m30, m0f1)
+		}
+	})
+}
+
+// packKX16PanelAVX512 emits a K-quant panel packer: setup emits the
+// constants and returns the body, which packs sub-block j (0..7) of the
+// super-block at sb (sbBytes per super-block of the 16-row group) into the
+// panel block at d; the loop around it walks blocks b0.. and advances d by
+// one q8MinBlockBytes block each.
+func packKX16PanelAVX512(name, layout, gemm string, sbBytes uint32, setup func() func(d, sb, j Register, lbl func(string) string)) {
 	TEXT(name, NOSPLIT, "func(dst *byte, src *byte, b0 int, nb int)")
-	Doc(name + " writes blocks [b0, b0+nb) of a 16-row Q4_KX16 group into half of a GemmQ8Min panel (AVX-512F).")
+	Doc(fmt.Sprintf("%s writes blocks [b0, b0+nb) of a 16-row %s group into half of a %s panel (AVX-512F).", name, layout, gemm))
 	d := Load(Param("dst"), GP64())
 	b := Load(Param("b0"), GP64())
 	n := Load(Param("nb"), GP64())
-	m0f, m3f, m30 := broadcastConst(0x0f0f0f0f), broadcastConst(63), broadcastConst(0x30)
-	m0f1 := broadcastConst(15)
+	body := setup()
 	lbl := func(l string) string { return name + "_" + l }
 	Label(lbl("loop"))
 	CMPQ(n, U8(1))
@@ -113,11 +126,23 @@ func packQ4_KX16PanelAVX512() {
 	t := GP64()
 	MOVQ(b, t)
 	SHRQ(U8(3), t)
-	IMUL3Q(U32(2304), t, t)
+	IMUL3Q(U32(sbBytes), t, t)
 	ADDQ(t, sb) // super-block b/8
 	j := GP64()
 	MOVQ(b, j)
 	ANDQ(U8(7), j)
+	body(d, sb, j, lbl)
+	ADDQ(U32(q8MinBlockBytes), d)
+	INCQ(b)
+	DECQ(n)
+	JMP(LabelRef(lbl("loop")))
+	Label(lbl("done"))
+	VZEROUPPER()
+	RET()
+}
+
+// packQ4_KX16Block packs sub-block j of the Q4_KX16 super-block at sb.
+func packQ4_KX16Block(d, sb, j Register, lbl func(string) string, m0f, m3f, m30, m0f1 VecVirtual) {
 	// Quants: chunk j/2 at 256 + 64·(j/2), shifted by 4·(j%2).
 	qs := GP64()
 	MOVQ(j, qs)
@@ -173,13 +198,6 @@ func packQ4_KX16PanelAVX512() {
 		VMULPS(f, dz, f)
 		VMOVUPS(f, Mem{Base: d, Disp: 1024 + 128*i})
 	}
-	ADDQ(U32(q8MinBlockBytes), d)
-	INCQ(b)
-	DECQ(n)
-	JMP(LabelRef(lbl("loop")))
-	Label(lbl("done"))
-	VZEROUPPER()
-	RET()
 }
 
 // packQ6_KX16PanelAVX512 writes 32-value blocks [b0, b0+nb) of one 16-row
@@ -188,26 +206,14 @@ func packQ4_KX16PanelAVX512() {
 // (ql[64h+32·(k&1)], high nibbles for k ≥ 2) and 2 high bits from qh
 // (bits 2k), then d·scale of its two 16-value groups 2j and 2j+1.
 func packQ6_KX16PanelAVX512() {
-	name := "packQ6_KX16PanelAVX512"
-	TEXT(name, NOSPLIT, "func(dst *byte, src *byte, b0 int, nb int)")
-	Doc(name + " writes blocks [b0, b0+nb) of a 16-row Q6_KX16 group into half of a GemmQ8S16 panel (AVX-512F).")
-	d := Load(Param("dst"), GP64())
-	b := Load(Param("b0"), GP64())
-	n := Load(Param("nb"), GP64())
-	m0f, m03 := broadcastConst(0x0f0f0f0f), broadcastConst(0x03030303)
-	lbl := func(l string) string { return name + "_" + l }
-	Label(lbl("loop"))
-	CMPQ(n, U8(1))
-	JL(LabelRef(lbl("done")))
-	sb := Load(Param("src"), GP64())
-	t := GP64()
-	MOVQ(b, t)
-	SHRQ(U8(3), t)
-	IMUL3Q(U32(3360), t, t)
-	ADDQ(t, sb)
-	j := GP64()
-	MOVQ(b, j)
-	ANDQ(U8(7), j)
+	packKX16PanelAVX512("packQ6_KX16PanelAVX512", "Q6_KX16", "GemmQ8S16", 3360, func() func(d, sb, j Register, lbl func(string) string) {
+		m0f, m03 := broadcastConst(0x0f0f0f0f), broadcastConst(0x03030303)
+		return func(d, sb, j Register, _ func(string) string) { packQ6_KX16Block(d, sb, j, m0f, m03) }
+	})
+}
+
+// packQ6_KX16Block packs block j of the Q6_KX16 super-block at sb.
+func packQ6_KX16Block(d, sb, j Register, m0f, m03 VecVirtual) {
 	// hb = sb + 288 + 1536·h: the half's first step.
 	hb := GP64()
 	MOVQ(j, hb)
@@ -253,11 +259,4 @@ func packQ6_KX16PanelAVX512() {
 		VMULPS(v, dz, v)
 		VMOVUPS(v, Mem{Base: d, Disp: 1024 + 128*i})
 	}
-	ADDQ(U32(q8MinBlockBytes), d)
-	INCQ(b)
-	DECQ(n)
-	JMP(LabelRef(lbl("loop")))
-	Label(lbl("done"))
-	VZEROUPPER()
-	RET()
 }
