@@ -35,8 +35,7 @@ type Pool struct {
 	mu      sync.Mutex // serialises Parallel callers
 	task    Task
 	n       int
-	pieces  int           // [0, n) is cut into this many ranges
-	next    atomic.Int32  // the next range to take
+	next    atomic.Int64  // start of the part of [0, n) not yet taken
 	gen     atomic.Uint32 // bumped to publish a task
 	left    atomic.Int32  // workers still running the current task
 	closed  atomic.Bool
@@ -120,24 +119,27 @@ func (p *Pool) await(seen uint32) uint32 {
 	return p.gen.Load()
 }
 
-// piecesPerThread is how many ranges each thread's share of a loop is cut
-// into. Threads take ranges in turn until none are left, so one that is
-// slowed down (by the OS, another process, a cache-cold start) leaves its
-// remaining ranges to the others instead of holding everyone back: in a
-// static split the faster thread spun for about 8% of Phi-3-mini F16
-// prefill.
-const piecesPerThread = 4
-
-// runPieces runs ranges of the current task as worker w until none are left.
+// runPieces runs ranges of the current task as worker w until none are
+// left. Scheduling is guided: each range is a 1/(2·threads) share of what
+// is still untaken, so ranges start long (sequential streams through the
+// weights) and shrink to single units at the end, where a thread that
+// finishes first would otherwise spin while the other runs out a long
+// range. Against 8 equal ranges taken in turn (Phi-3-mini, 2 threads,
+// alternating the two token by token in one process): idle time in
+// decoding's parallel sections 6.1-7.8% → 0.7-2.2%, ms per token Q4_0
+// 91.0 → 85.1, Q4_K_M 61.4 → 59.4, F16 218 → 207; a 128-token prompt Q4_0
+// 2.30 → 2.11 s, F16 3.42 → 3.32 s. (Equal ranges taken in turn had in
+// turn beaten a static split: the caller spun for 8% of F16 prefill.)
 func (p *Pool) runPieces(w int) {
+	n, div := int64(p.n), int64(2*p.threads)
 	for {
-		i := int(p.next.Add(1)) - 1
-		if i >= p.pieces {
+		lo := p.next.Load()
+		if lo >= n {
 			return
 		}
-		lo, hi := i*p.n/p.pieces, (i+1)*p.n/p.pieces
-		if lo < hi {
-			p.task.Run(w, lo, hi)
+		hi := lo + max(1, (n-lo)/div)
+		if p.next.CompareAndSwap(lo, hi) {
+			p.task.Run(w, int(lo), int(hi))
 		}
 	}
 }
@@ -159,7 +161,7 @@ func (p *Pool) Close() {
 }
 
 // Parallel calls t.Run(worker, lo, hi) over disjoint ranges covering
-// [0, n), a few per thread, taken in turn, and returns when all are done. worker is in
+// [0, n), taken in turn (see runPieces), and returns when all are done. worker is in
 // [0, Threads()) and identifies the calling thread's scratch space. The
 // calling goroutine runs the first range itself.
 func (p *Pool) Parallel(n int, t Task) {
@@ -177,7 +179,6 @@ func (p *Pool) parallel(n int, t Task) {
 		return
 	}
 	p.task, p.n = t, n
-	p.pieces = min(n, p.threads*piecesPerThread)
 	p.next.Store(0)
 	p.left.Store(int32(p.threads - 1))
 	p.sleepMu.Lock()
