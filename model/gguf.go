@@ -197,9 +197,6 @@ func LoadGGUF(path string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if !opts.NoMmap {
-		f.Populate() // every weight is read for the first token anyway
-	}
 	m, err := FromGGUF(f, opts)
 	if err != nil {
 		f.Close()

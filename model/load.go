@@ -64,9 +64,6 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	if !opts.NoMmap {
-		ck.Populate() // every weight is read for the first token anyway
-	}
 	m, err := New(cfg, checkpointSource{ck}, opts.pool())
 	if err != nil {
 		ck.Close()

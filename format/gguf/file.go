@@ -56,14 +56,6 @@ func OpenWith(path string, opts OpenOptions) (*File, error) {
 	return f, nil
 }
 
-// Populate reads a memory-mapped file in at once (see mmap.Mapping.Populate)
-// before its tensors are used; it does nothing for a file read into memory.
-func (f *File) Populate() {
-	if f.m != nil {
-		f.m.Populate()
-	}
-}
-
 // Close releases the file's mapping or memory. Every tensor's Data is set
 // to nil; slices of it taken earlier must not be used afterwards. Metadata
 // stays readable.

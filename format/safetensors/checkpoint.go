@@ -243,16 +243,6 @@ func (c *Checkpoint) Metadata() map[string]string {
 	return c.Files[0].Metadata
 }
 
-// Populate reads memory-mapped shards in at once (see
-// mmap.Mapping.Populate) before their tensors are used.
-func (c *Checkpoint) Populate() {
-	for _, f := range c.Files {
-		if f.m != nil {
-			f.m.Populate()
-		}
-	}
-}
-
 // Close closes every shard; tensor data must not be used afterwards.
 func (c *Checkpoint) Close() error {
 	var errs []error
