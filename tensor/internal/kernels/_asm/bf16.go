@@ -106,12 +106,7 @@ func cvtHalfPairsAVX512(bf bool) {
 	n := Load(Param("np"), GP64())
 	var one, bias VecVirtual
 	if !bf {
-		one, bias = ZMM(), ZMM()
-		t := GP32()
-		MOVL(U32(1), t)
-		VPBROADCASTD(t, one)
-		MOVL(U32(0x7fff), t)
-		VPBROADCASTD(t, bias)
+		one, bias = bcastConst(1), bcastConst(0x7fff)
 	}
 	lbl := func(s string) string { return name + "_" + s }
 	Label(lbl("loop"))

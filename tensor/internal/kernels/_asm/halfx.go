@@ -31,14 +31,6 @@ func loadHalf16(bf bool, m Mem) VecVirtual {
 	return z
 }
 
-// halfStreams is how many groups the F16X/BF16X decode kernel streams at
-// once. Two streams won in BenchmarkDecodeLayouts (one 197 MB matrix read
-// over and over: 26 → 39 GB/s), but decoding Phi-3-mini F16, alternating
-// the kernels token by token in one process, one stream was as fast or
-// faster in each of five runs (mean ms per token 249/253, 180/196,
-// 240/242, 173/188, 234/239); llama.cpp also reads one row at a time.
-var halfStreams = 1
-
 func halfName(bf bool) string {
 	if bf {
 		return "BF16"
@@ -48,8 +40,13 @@ func halfName(bf bool) string {
 
 // dotHalfX16AVX512 computes dst[16g + r] = Σ_k w_g[k][r]·x[k] for groups
 // consecutive 16-row groups of cols columns each: per column one
-// conversion and one FMA against the broadcast activation, halfStreams
-// groups (sequential streams) at a time, four accumulators each.
+// conversion and one FMA against the broadcast activation, over four
+// independent accumulators, one group (one sequential stream) at a time.
+// Streaming two groups at once won in BenchmarkDecodeLayouts (one 197 MB
+// matrix read over and over: 26 → 39 GB/s) but not in the model:
+// alternating the two kernels token by token in one process (Phi-3-mini
+// F16, 2 threads), one stream was as fast or faster in each of five runs
+// (mean ms per token 249/253, 180/196, 240/242, 173/188, 234/239).
 func dotHalfX16AVX512(bf bool) {
 	name := fmt.Sprintf("dot%sX16AVX512", halfName(bf))
 	TEXT(name, NOSPLIT, "func(w *byte, groups int, cols int, x *float32, dst *float32)")
@@ -57,70 +54,39 @@ func dotHalfX16AVX512(bf bool) {
 	w := Load(Param("w"), GP64())
 	groups := Load(Param("groups"), GP64())
 	dst := Load(Param("dst"), GP64())
-	gb := Load(Param("cols"), GP64())
-	SHLQ(U8(5), gb) // bytes per group
 	lbl := func(s string) string { return name + "_" + s }
+	Label(lbl("group"))
+	CMPQ(groups, U8(1))
+	JL(LabelRef(lbl("end")))
+	n := Load(Param("cols"), GP64())
+	xp := Load(Param("x"), GP64())
+	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	for _, a := range acc {
+		VXORPS(a, a, a)
+	}
 	const unroll = 8
-	body := func(ng int) {
-		n := Load(Param("cols"), GP64())
-		xp := Load(Param("x"), GP64())
-		bases := []Register{w}
-		for g := 1; g < ng; g++ {
-			r := GP64()
-			LEAQ(Mem{Base: bases[g-1], Index: gb, Scale: 1}, r)
-			bases = append(bases, r)
-		}
-		acc := make([][]VecVirtual, ng)
-		for g := range acc {
-			acc[g] = []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
-			for _, a := range acc[g] {
-				VXORPS(a, a, a)
-			}
-		}
-		sfx := fmt.Sprint(ng)
-		Label(lbl("loop" + sfx))
-		CMPQ(n, U8(unroll))
-		JL(LabelRef(lbl("done" + sfx)))
-		for u := 0; u < unroll; u++ {
-			bx := ZMM()
-			VBROADCASTSS(Mem{Base: xp, Disp: 4 * u}, bx)
-			for g := 0; g < ng; g++ {
-				v := loadHalf16(bf, Mem{Base: bases[g], Disp: 32 * u})
-				VFMADD231PS(bx, v, acc[g][u%4])
-			}
-		}
-		for _, b := range bases {
-			ADDQ(U32(32*unroll), b)
-		}
-		ADDQ(U8(4*unroll), xp)
-		SUBQ(U8(unroll), n)
-		JMP(LabelRef(lbl("loop" + sfx)))
-		Label(lbl("done" + sfx))
-		for g := 0; g < ng; g++ {
-			a := acc[g]
-			VADDPS(a[1], a[0], a[0])
-			VADDPS(a[3], a[2], a[2])
-			VADDPS(a[2], a[0], a[0])
-			VMOVUPS(a[0], Mem{Base: dst, Disp: 64 * g})
-		}
-		ADDQ(U8(uint8(64*ng)), dst)
-		if ng > 1 {
-			MOVQ(bases[ng-1], w) // w ends group 0: skip to the end of the last
-		}
+	Label(lbl("loop"))
+	CMPQ(n, U8(unroll))
+	JL(LabelRef(lbl("done")))
+	for u := 0; u < unroll; u++ {
+		v := loadHalf16(bf, Mem{Base: w, Disp: 32 * u})
+		b := ZMM()
+		VBROADCASTSS(Mem{Base: xp, Disp: 4 * u}, b)
+		VFMADD231PS(b, v, acc[u%4])
 	}
-	ngs := []int{halfStreams, 1}
-	if halfStreams == 1 {
-		ngs = ngs[:1]
-	}
-	for _, ng := range ngs {
-		Label(lbl(fmt.Sprint("groups", ng)))
-		CMPQ(groups, U8(ng))
-		JL(LabelRef(lbl(fmt.Sprint("after", ng))))
-		body(ng)
-		SUBQ(U8(ng), groups)
-		JMP(LabelRef(lbl(fmt.Sprint("groups", ng))))
-		Label(lbl(fmt.Sprint("after", ng)))
-	}
+	ADDQ(U32(32*unroll), w)
+	ADDQ(U8(4*unroll), xp)
+	SUBQ(U8(unroll), n)
+	JMP(LabelRef(lbl("loop")))
+	Label(lbl("done"))
+	VADDPS(acc[1], acc[0], acc[0])
+	VADDPS(acc[3], acc[2], acc[2])
+	VADDPS(acc[2], acc[0], acc[0])
+	VMOVUPS(acc[0], Mem{Base: dst})
+	ADDQ(U8(64), dst)
+	DECQ(groups)
+	JMP(LabelRef(lbl("group")))
+	Label(lbl("end"))
 	VZEROUPPER()
 	RET()
 }

@@ -19,7 +19,6 @@ import (
 )
 
 func main() {
-	flag.IntVar(&halfStreams, "halfstreams", halfStreams, "groups the F16X decode kernel streams at once")
 	flag.IntVar(&prefetchAhead, "prefetch", prefetchAhead, "prefetch distance in bytes")
 	ConstraintExpr("!purego")
 

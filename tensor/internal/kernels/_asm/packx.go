@@ -30,10 +30,7 @@ func packX16PanelAVX512(q4 bool) {
 	n := Load(Param("nb"), GP64())
 	var mask VecVirtual
 	if q4 {
-		mask = ZMM()
-		t := GP32()
-		MOVL(U32(0x0f0f0f0f), t)
-		VPBROADCASTD(t, mask)
+		mask = bcastConst(0x0f0f0f0f)
 	}
 	lbl := func(l string) string { return name + "_" + l }
 	Label(lbl("loop"))
@@ -72,14 +69,6 @@ func packX16PanelAVX512(q4 bool) {
 // block (8 steps, then two sets of 32 float32 row values).
 const q8MinBlockBytes = 1280
 
-// broadcastConst returns a ZMM with the dword v in every lane.
-func broadcastConst(v uint32) VecVirtual {
-	z, t := ZMM(), GP32()
-	MOVL(U32(v), t)
-	VPBROADCASTD(t, z)
-	return z
-}
-
 // broadcastGP returns a ZMM with the low dword of r in every lane.
 func broadcastGP(r GPVirtual) VecVirtual {
 	z := ZMM()
@@ -98,8 +87,8 @@ func broadcastGP(r GPVirtual) VecVirtual {
 // << 4 with j' = j − 4.
 func packQ4_KX16PanelAVX512() {
 	packKX16PanelAVX512("packQ4_KX16PanelAVX512", "Q4_KX16", "GemmQ8Min", 2304, func() func(d, sb, j Register, lbl func(string) string) {
-		m0f, m3f, m30 := broadcastConst(0x0f0f0f0f), broadcastConst(63), broadcastConst(0x30)
-		m0f1 := broadcastConst(15)
+		m0f, m3f, m30 := bcastConst(0x0f0f0f0f), bcastConst(63), bcastConst(0x30)
+		m0f1 := bcastConst(15)
 		return func(d, sb, j Register, lbl func(string) string) {
 			packQ4_KX16Block(d, sb, j, lbl, m0f, m3f, m30, m0f1)
 		}
@@ -207,7 +196,7 @@ func packQ4_KX16Block(d, sb, j Register, lbl func(string) string, m0f, m3f, m30,
 // (bits 2k), then d·scale of its two 16-value groups 2j and 2j+1.
 func packQ6_KX16PanelAVX512() {
 	packKX16PanelAVX512("packQ6_KX16PanelAVX512", "Q6_KX16", "GemmQ8S16", 3360, func() func(d, sb, j Register, lbl func(string) string) {
-		m0f, m03 := broadcastConst(0x0f0f0f0f), broadcastConst(0x03030303)
+		m0f, m03 := bcastConst(0x0f0f0f0f), bcastConst(0x03030303)
 		return func(d, sb, j Register, _ func(string) string) { packQ6_KX16Block(d, sb, j, m0f, m03) }
 	})
 }
