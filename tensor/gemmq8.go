@@ -168,27 +168,12 @@ func packQ8Panel(panel []byte, w *Matrix, r0, nr, b0, nb int) {
 	if nr < panelRows {
 		clear(panel[:nb*bb])
 	}
-	if (w.Type == Q4_0X || w.Type == Q8_0X) && nr%16 == 0 {
-		// Whole 16-row groups: one vectorised copy per group, if the tier has it.
-		g := 16 * w.rowBytes
-		sb := 544
-		if w.Type == Q4_0X {
-			sb = 288
-		}
-		done := true
-		for h := 0; h < nr/16 && done; h++ {
-			grp := w.Data[(r0/16+h)*g:]
-			done = kernels.PackX16Panel(w.Type == Q4_0X, panel[64*h:], grp[sb*b0:], nb)
-		}
-		if done {
-			return
-		}
-	}
-	if (w.Type == Q4_KX || w.Type == Q6_KX) && nr%16 == 0 {
+	if l := layouts[w.Type]; l != nil && l.panel != kernels.PanelNone && nr%16 == 0 {
+		// Whole 16-row groups: one vectorised pass per group, if the tier has it.
 		g := 16 * w.rowBytes
 		done := true
 		for h := 0; h < nr/16 && done; h++ {
-			done = kernels.PackKX16Panel(w.Type == Q6_KX, panel[64*h:], w.Data[(r0/16+h)*g:], b0, nb)
+			done = kernels.PackPanelX16(l.panel, panel[64*h:], w.Data[(r0/16+h)*g:], b0, nb)
 		}
 		if done {
 			return

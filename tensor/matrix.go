@@ -134,6 +134,18 @@ const gemmQ8MinTokens = 20
 // one token at a time, 8 tokens 23 against 20, 16 tokens 21 against 39).
 const gemmHalfMinTokens = 8
 
+// gemmMin returns the batch size from which MatMul multiplies weights of
+// type t through a GEMM path.
+func gemmMin(t DType) int {
+	switch {
+	case usesGemmQ8(t):
+		return gemmQ8MinTokens
+	case t == F16 || t == BF16:
+		return gemmHalfMinTokens
+	}
+	return gemmMinTokens
+}
+
 // panelRows is how many weight rows the GEMM path handles at once and
 // kChunk how many columns of them it dequantizes and packs per step (32×256
 // floats = 32 KiB, which stays in L1 while every token of the batch passes).
@@ -163,8 +175,7 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	defer p.mu.Unlock()
 	t := &p.mm
 	*t = matmulTask{p: p, dst: dst, w: w, x: x, n: n}
-	if n >= gemmMinTokens && (n >= gemmQ8MinTokens || !usesGemmQ8(w.Type)) &&
-		(n >= gemmHalfMinTokens || (w.Type != F16 && w.Type != BF16)) {
+	if n >= gemmMin(w.Type) {
 		t.gemm = true
 		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
 			t.q8gemm = true
@@ -359,6 +370,11 @@ func (t *packTask) Run(_, lo, hi int) {
 	}
 }
 
+// BF16Products reports whether the current kernel tier has bfloat16 dot
+// products, which prompt products with F16 and BF16 weights then use
+// unless the pool is set exact.
+func BF16Products() bool { return kernels.CanBF16Dot() }
+
 // bf16Products reports whether a product with w (an F16X or BF16X matrix)
 // multiplies bfloat16 pairs (kernels.GemmBF16X16) rather than floats.
 func (p *Pool) bf16Products(w *Matrix) bool {
@@ -395,27 +411,20 @@ func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 		kc := min(kChunk, cols-k0)
 		r0 := pn * panelRows
 		grp := w.Data[r0/16*g:]
-		if t.xpairs != nil {
-			kp := kc / 2
-			wa, wb := wp[:16*kp], wp[16*kp:32*kp]
-			l.pairs(wa, grp[32*k0:32*(k0+kc)])
-			c, ldc := t.dst[r0:], rows
-			if rows-r0 > 16 {
-				l.pairs(wb, grp[g+32*k0:g+32*(k0+kc)])
-			} else {
-				wb, c, ldc = wa, ctile, panelRows
-			}
-			kernels.GemmBF16X16(wa, wb, kp, t.xpairs[n*k0/2:n*(k0+kc)/2], c, ldc, n, k0 > 0)
-			return
-		}
-		wa, wb := wf[:16*kc], wf[16*kc:32*kc]
-		l.cvt(wa, grp[32*k0:32*(k0+kc)])
+		// The panel's first group, and its second unless the matrix ends.
+		src, src2 := grp[32*k0:32*(k0+kc)], []byte(nil)
 		c, ldc := t.dst[r0:], rows
 		if rows-r0 > 16 {
-			l.cvt(wb, grp[g+32*k0:g+32*(k0+kc)])
+			src2 = grp[g+32*k0 : g+32*(k0+kc)]
 		} else {
-			wb, c, ldc = wa, ctile, panelRows
+			c, ldc = ctile, panelRows
 		}
+		if t.xpairs != nil {
+			wa, wb := convertPanel(wp, 8*kc, l.pairs, src, src2)
+			kernels.GemmBF16X16(wa, wb, kc/2, t.xpairs[n*k0/2:n*(k0+kc)/2], c, ldc, n, k0 > 0)
+			return
+		}
+		wa, wb := convertPanel(wf, 16*kc, l.cvt, src, src2)
 		kernels.GemmF32X16(wa, wb, kc, t.xp[n*k0:n*(k0+kc)], c, ldc, n, k0 > 0)
 	}
 	if n <= panelsOuterMax {
@@ -436,6 +445,20 @@ func (t *matmulTask) runGemmX(l *layout, worker, lo, hi int) {
 			copy(t.dst[i*rows+r0:i*rows+rows], ctile[i*panelRows:i*panelRows+rows-r0])
 		}
 	}
+}
+
+// convertPanel converts a panel chunk's first group (src) into buf[:size]
+// and its second (src2) into buf[size:2·size]; without a second group
+// (the matrix's last 16 rows) both halves are the first.
+func convertPanel[E any](buf []E, size int, cvt func([]E, []byte), src, src2 []byte) (wa, wb []E) {
+	wa = buf[:size]
+	cvt(wa, src)
+	if src2 == nil {
+		return wa, wa
+	}
+	wb = buf[size : 2*size]
+	cvt(wb, src2)
+	return wa, wb
 }
 
 // runGemm handles panels [lo, hi) of panelRows rows: for each chunk of
@@ -531,14 +554,16 @@ type layout struct {
 	// converts a chunk to bfloat16 pairs for kernels.GemmBF16X16.
 	cvt   func(dst []float32, src []byte)
 	pairs func(dst []uint32, src []byte)
+	// panel names the layout's int8 GEMM panel packer (kernels.PackPanelX16).
+	panel kernels.PanelLayout
 }
 
 // layouts lists the interleaved layouts by their in-memory type.
 var layouts = map[DType]*layout{
-	Q4_0X: {from: Q4_0, can: kernels.CanRepackQ4_0X16, repack: kernels.RepackQ4_0X16, row: kernels.DequantQ4_0X16Row, dot: kernels.DotQ4_0X16},
-	Q4_KX: {from: Q4_K, can: kernels.CanRepackQ4_KX16, repack: kernels.RepackQ4_KX16, row: kernels.DequantQ4_KX16Row, dot: kernels.DotQ4_KX16},
-	Q6_KX: {from: Q6_K, can: kernels.CanRepackQ6_KX16, repack: kernels.RepackQ6_KX16, row: kernels.DequantQ6_KX16Row, dot: kernels.DotQ6_KX16},
-	Q8_0X: {from: Q8_0, can: kernels.CanRepackQ8_0X16, repack: kernels.RepackQ8_0X16, row: kernels.DequantQ8_0X16Row, dot: kernels.DotQ8_0X16},
+	Q4_0X: {from: Q4_0, can: kernels.CanRepackQ4_0X16, repack: kernels.RepackQ4_0X16, row: kernels.DequantQ4_0X16Row, dot: kernels.DotQ4_0X16, panel: kernels.PanelQ4_0X16},
+	Q4_KX: {from: Q4_K, can: kernels.CanRepackQ4_KX16, repack: kernels.RepackQ4_KX16, row: kernels.DequantQ4_KX16Row, dot: kernels.DotQ4_KX16, panel: kernels.PanelQ4_KX16},
+	Q6_KX: {from: Q6_K, can: kernels.CanRepackQ6_KX16, repack: kernels.RepackQ6_KX16, row: kernels.DequantQ6_KX16Row, dot: kernels.DotQ6_KX16, panel: kernels.PanelQ6_KX16},
+	Q8_0X: {from: Q8_0, can: kernels.CanRepackQ8_0X16, repack: kernels.RepackQ8_0X16, row: kernels.DequantQ8_0X16Row, dot: kernels.DotQ8_0X16, panel: kernels.PanelQ8_0X16},
 	F16X: {from: F16, can: kernels.CanRepackF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantF16X16Row,
 		dotF: kernels.DotF16X16, cvt: kernels.CvtF16, pairs: kernels.CvtF16Pairs},
 	BF16X: {from: BF16, can: kernels.CanRepackBF16X16, repack: kernels.RepackHalfX16, row: kernels.DequantBF16X16Row,

@@ -62,11 +62,6 @@ type Pool struct {
 // safe to call while the pool runs a product.
 func (p *Pool) SetExactHalf(exact bool) { p.exactHalf = exact }
 
-// BF16Products reports whether the current kernel tier has bfloat16 dot
-// products, which prompt products with F16 and BF16 weights then use
-// unless the pool is set exact.
-func BF16Products() bool { return kernels.CanBF16Dot() }
-
 // spinIters bounds how long an idle worker polls before sleeping (about a
 // millisecond). Between two matrix products of a decoding step the caller
 // runs norms, RoPE and quantization for tens to hundreds of microseconds; a

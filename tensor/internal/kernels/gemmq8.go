@@ -157,43 +157,53 @@ func gemmQ8S16Go(w []byte, x []int8, ldx int, xd []float32, xi []int32, ldb, nb 
 	}
 }
 
-// PackX16Panel copies nb blocks of one 16-row Q4_0X (q4) or Q8_0X group
-// (src at its first block) into half of a GemmQ8 panel (dst at the first
-// block's row offset: byte 0 for rows 0-15, 64 for rows 16-31): Q4_0X's
-// low nibbles become steps 0-3 and its high nibbles steps 4-7, Q8_0X's
-// steps are copied, and the f16 row scales become float32. It reports
-// false, doing nothing, when the tier has no such kernel; the caller then
-// packs in Go.
-func PackX16Panel(q4 bool, dst, src []byte, nb int) bool {
-	k, sb := current.packQ8_0X16, 544
-	if q4 {
-		k, sb = current.packQ4_0X16, 288
-	}
-	if k == nil || nb <= 0 {
-		return k != nil
-	}
-	_ = src[nb*sb-1]
-	_ = dst[(nb-1)*Q8BlockBytes+1024+63]
-	k(&dst[0], &src[0], nb)
-	return true
-}
+// PanelLayout names a 16-row interleaved layout that PackPanelX16 packs.
+type PanelLayout uint8
 
-// PackKX16Panel writes 32-value blocks [b0, b0+nb) of one 16-row Q4_KX16
-// (q6 false) or Q6_KX16 group (src at its first super-block) into half of
-// a GemmQ8Min or GemmQ8S16 panel (dst at the first block's row offset:
-// byte 0 for rows 0-15, 64 for rows 16-31), as packQ4_KBlock and
-// packQ6_KBlock in package tensor do row by row. It reports false, doing
-// nothing, when the tier has no such kernel.
-func PackKX16Panel(q6 bool, dst, src []byte, b0, nb int) bool {
-	k, sb := current.packQ4_KX16, q4kxBlock
-	if q6 {
-		k, sb = current.packQ6_KX16, q6kxBlock
+// The layouts PackPanelX16 knows; PanelNone is the zero value.
+const (
+	PanelNone    PanelLayout = iota
+	PanelQ4_0X16             // into a GemmQ8 panel: low nibbles steps 0-3, high nibbles 4-7
+	PanelQ8_0X16             // into a GemmQ8 panel: steps copied
+	PanelQ4_KX16             // into a GemmQ8Min panel: sub-block nibbles, d·sc and dmin·m
+	PanelQ6_KX16             // into a GemmQ8S16 panel: 6-bit values, d·scale of both 16-value groups
+)
+
+// PackPanelX16 writes 32-value blocks [b0, b0+nb) of one 16-row group of
+// layout l (group: the group's data from its start) into half of an int8
+// GEMM panel (dst at the first block's row offset: byte 0 for rows 0-15,
+// 64 for rows 16-31), byte for byte as package tensor's Go packer does,
+// with the f16 scales as float32. It reports false, doing nothing, when
+// the tier has no kernel for l; the caller then packs in Go.
+func PackPanelX16(l PanelLayout, dst, group []byte, b0, nb int) bool {
+	if nb <= 0 {
+		return true
 	}
-	if k == nil || nb <= 0 {
-		return k != nil
+	switch l {
+	case PanelQ4_0X16, PanelQ8_0X16:
+		k, sb := current.packQ8_0X16, 544
+		if l == PanelQ4_0X16 {
+			k, sb = current.packQ4_0X16, 288
+		}
+		if k == nil {
+			return false
+		}
+		src := group[sb*b0 : sb*(b0+nb)]
+		_ = dst[(nb-1)*Q8BlockBytes+1024+63]
+		k(&dst[0], &src[0], nb)
+	case PanelQ4_KX16, PanelQ6_KX16:
+		k, sb := current.packQ4_KX16, q4kxBlock
+		if l == PanelQ6_KX16 {
+			k, sb = current.packQ6_KX16, q6kxBlock
+		}
+		if k == nil {
+			return false
+		}
+		_ = group[((b0+nb-1)/8+1)*sb-1]
+		_ = dst[(nb-1)*Q8MinBlockBytes+1152+63]
+		k(&dst[0], &group[0], b0, nb)
+	default:
+		return false
 	}
-	_ = src[((b0+nb-1)/8+1)*sb-1]
-	_ = dst[(nb-1)*Q8MinBlockBytes+1152+63]
-	k(&dst[0], &src[0], b0, nb)
 	return true
 }

@@ -77,13 +77,13 @@ type impl struct {
 	gemmBF16X16  map[int]func(wa, wb *uint32, x *uint32, kc int, c *float32, ldc, add int)
 	cvtF16Pairs  func(dst *uint32, src *byte, np int)
 	cvtBF16Pairs func(dst *uint32, src *byte, np int)
-	// packQ4_0X16 and packQ8_0X16 copy a 16-row group into a GemmQ8 panel.
+	// The PackPanelX16 kernels: a 16-row group into half an int8 GEMM panel.
 	packQ4_0X16 func(dst, src *byte, nb int)
 	packQ8_0X16 func(dst, src *byte, nb int)
 	packQ4_KX16 func(dst, src *byte, b0, nb int)
+	packQ6_KX16 func(dst, src *byte, b0, nb int)
 	// repackHalfX16 interleaves 16 rows of 2-byte values (cols % 16 == 0).
 	repackHalfX16 func(dst, src *byte, cols int)
-	packQ6_KX16   func(dst, src *byte, b0, nb int)
 	width         int // elements per vector step of the float kernels (16, 8, 1)
 }
 
