@@ -73,7 +73,7 @@ func Load(path string, opts Options) (*Engine, error) {
 		}
 	} else {
 		e.Format = "gguf"
-		f, err := gguf.OpenWith(path, gguf.OpenOptions{NoMmap: opts.NoMmap})
+		f, err := gguf.OpenWith(path, gguf.OpenOptions{NoMmap: opts.NoMmap, Background: opts.NoMmap})
 		if err != nil {
 			return nil, fmt.Errorf("engine: %w", err)
 		}

@@ -39,10 +39,16 @@ type Model struct {
 // New binds weights from src to a model of configuration c, running its
 // kernels on pool (nil: a new pool with one thread per core).
 func New(c *Config, src Source, pool *tensor.Pool) (*Model, error) {
+	return newModel(c, src, pool, nil)
+}
+
+// newModel is New handing each matrix to onMatrix as it is bound (see
+// bindWeights).
+func newModel(c *Config, src Source, pool *tensor.Pool, onMatrix func(string, *tensor.Matrix, func() error)) (*Model, error) {
 	if err := c.Validate(); err != nil {
 		return nil, fmt.Errorf("model: config: %w", err)
 	}
-	w, err := bindWeights(c, src)
+	w, err := bindWeights(c, src, onMatrix)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}

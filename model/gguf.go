@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/gophi/gophi/format/gguf"
+	"github.com/gophi/gophi/tensor"
 )
 
 // GGUF tensor names, as llama.cpp's converter writes them for arch "phi3".
@@ -188,12 +189,12 @@ func (s ggufSource) Tensor(name string) (Tensor, bool) {
 		}
 		shape[len(t.Dims)-1-i] = int(d)
 	}
-	return Tensor{Type: t.Type, Shape: shape, Data: t.Data}, true
+	return Tensor{Type: t.Type, Shape: shape, Data: t.Data, Ready: func() error { return s.f.Ready(t) }}, true
 }
 
 // LoadGGUF loads a model from a GGUF file.
 func LoadGGUF(path string, opts LoadOptions) (*Model, error) {
-	f, err := gguf.OpenWith(path, gguf.OpenOptions{NoMmap: opts.NoMmap})
+	f, err := gguf.OpenWith(path, gguf.OpenOptions{NoMmap: opts.NoMmap, Background: opts.NoMmap})
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
@@ -207,24 +208,44 @@ func LoadGGUF(path string, opts LoadOptions) (*Model, error) {
 }
 
 // FromGGUF builds a model on an already open GGUF file, which must stay
-// open while the model is used and is not closed by Model.Close.
+// open while the model is used and is not closed by Model.Close. A file
+// still being read in the background (gguf.OpenOptions.Background) is
+// waited for, its matrices repacked as they arrive.
 func FromGGUF(f *gguf.File, opts LoadOptions) (*Model, error) {
 	cfg, err := ConfigFromGGUF(f)
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
 	}
-	m, err := New(cfg, ggufSource{f}, opts.pool())
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, f.Name)
-	}
-	if err := m.SetKVType(opts.KVType); err != nil {
-		return nil, err
-	}
+	pool := opts.pool()
+	var onMatrix func(string, *tensor.Matrix, func() error)
+	var r *repacker
 	if opts.NoMmap {
 		// The weights are in our own memory: rearrange them for this CPU's
 		// kernels where that is faster (16-row interleaved layouts on
 		// AVX-512, see tensor.Matrix.Repack).
-		m.repack()
+		r = startRepack(pool.Threads())
+		onMatrix = r.add
+	}
+	m, err := newModel(cfg, ggufSource{f}, pool, onMatrix)
+	if r != nil {
+		if rerr := r.finish(); err == nil && rerr != nil {
+			m.Close()
+			return nil, fmt.Errorf("model: %w", rerr)
+		}
+	}
+	if err != nil {
+		if opts.Pool == nil {
+			pool.Close()
+		}
+		return nil, fmt.Errorf("%w (in %s)", err, f.Name)
+	}
+	if err := f.Loaded(); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := m.SetKVType(opts.KVType); err != nil {
+		m.Close()
+		return nil, err
 	}
 	return m, nil
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/gophi/gophi/tensor"
 )
@@ -12,6 +13,10 @@ type Tensor struct {
 	Type  tensor.DType
 	Shape []int
 	Data  []byte
+	// Ready, when set, blocks until Data has been read in (a file still
+	// being read in the background) or returns the error that stopped
+	// the reading.
+	Ready func() error
 }
 
 // Source gives a model's weights by their Hugging Face names
@@ -83,7 +88,10 @@ func (c *Config) TensorShapes() []struct {
 	return out
 }
 
-func bindWeights(c *Config, src Source) (*weights, error) {
+// bindWeights binds every weight the model needs from src, in the order of
+// Config.TensorShapes, handing each matrix to onMatrix (when set) as it is
+// bound, with the tensor's Ready function.
+func bindWeights(c *Config, src Source, onMatrix func(name string, m *tensor.Matrix, ready func() error)) (*weights, error) {
 	w := weights{types: map[string]tensor.DType{}}
 	get := func(name string, shape ...int) (Tensor, error) {
 		t, ok := src.Tensor(name)
@@ -112,12 +120,20 @@ func bindWeights(c *Config, src Source) (*weights, error) {
 		if err != nil {
 			return nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
+		if onMatrix != nil {
+			onMatrix(name, m, t.Ready)
+		}
 		return m, nil
 	}
 	vec := func(name string, n int) ([]float32, error) {
 		t, err := get(name, n)
 		if err != nil {
 			return nil, err
+		}
+		if t.Ready != nil {
+			if err := t.Ready(); err != nil {
+				return nil, err
+			}
 		}
 		v := make([]float32, n)
 		if err := tensor.DequantizeRow(t.Type, t.Data, v); err != nil {
@@ -186,20 +202,75 @@ func (m *Model) TensorTypes() map[tensor.DType]int {
 	return out
 }
 
-// repack lets each weight matrix switch to a faster in-memory layout,
-// in parallel over matrices.
+// repack lets each weight matrix but the embedding switch to a faster
+// in-memory layout, in parallel over matrices.
 func (m *Model) repack() {
-	var mats []*tensor.Matrix
+	r := startRepack(m.pool.Threads())
 	for i := range m.w.layers {
 		l := &m.w.layers[i]
-		mats = append(mats, l.qkv, l.o, l.gateUp, l.down)
+		for _, mt := range []*tensor.Matrix{l.qkv, l.o, l.gateUp, l.down} {
+			r.add("", mt, nil)
+		}
 	}
 	if m.w.lmHead != m.w.embed {
-		mats = append(mats, m.w.lmHead)
+		r.add("", m.w.lmHead, nil)
 	}
-	m.pool.Parallel(len(mats), tensor.TaskFunc(func(_, lo, hi int) {
-		for _, mt := range mats[lo:hi] {
-			mt.Repack()
-		}
-	}))
+	_ = r.finish() // no ready functions: nothing can fail
+}
+
+// repacker repacks weight matrices (tensor.Matrix.Repack) on a few
+// goroutines as they are handed over, each once its bytes are in memory, so
+// that a file read in the background is repacked while it is still being
+// read (Phi-3-mini F16: the 0.5-0.6 s in-place repack after the read).
+type repacker struct {
+	work chan repackItem
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+}
+
+type repackItem struct {
+	m     *tensor.Matrix
+	ready func() error
+}
+
+// startRepack starts a repacker with n goroutines.
+func startRepack(n int) *repacker {
+	r := &repacker{work: make(chan repackItem, 256)}
+	r.wg.Add(max(1, n))
+	for range max(1, n) {
+		go func() {
+			defer r.wg.Done()
+			for it := range r.work {
+				if it.ready != nil {
+					if err := it.ready(); err != nil {
+						r.mu.Lock()
+						if r.err == nil {
+							r.err = err
+						}
+						r.mu.Unlock()
+						continue
+					}
+				}
+				it.m.Repack()
+			}
+		}()
+	}
+	return r
+}
+
+// add queues a bound matrix: all of them but the embedding (rows are looked
+// up one at a time, so it keeps the file's layout).
+func (r *repacker) add(name string, m *tensor.Matrix, ready func() error) {
+	if name != NameEmbed {
+		r.work <- repackItem{m, ready}
+	}
+}
+
+// finish waits for the queued matrices and returns the first error a
+// matrix's Ready returned.
+func (r *repacker) finish() error {
+	close(r.work)
+	r.wg.Wait()
+	return r.err
 }

@@ -12,6 +12,10 @@ type OpenOptions struct {
 	// NoMmap reads the file into ordinary memory instead of memory-mapping
 	// it.
 	NoMmap bool
+	// Background (with NoMmap) returns once the header is parsed, while the
+	// tensor data are still being read in file order: a tensor's Data may be
+	// used only after Ready has returned nil for it (or Loaded for all).
+	Background bool
 }
 
 // File is a parsed GGUF file.
@@ -40,20 +44,53 @@ func Open(path string) (*File, error) { return OpenWith(path, OpenOptions{}) }
 // The File must be closed to release the mapping or memory.
 func OpenWith(path string, opts OpenOptions) (*File, error) {
 	open := mmap.Open
-	if opts.NoMmap {
+	switch {
+	case opts.NoMmap && opts.Background:
+		open = mmap.ReadAllAsync
+	case opts.NoMmap:
 		open = mmap.ReadAll
 	}
 	m, err := open(path)
 	if err != nil {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
-	f, err := Parse(path, m.Data())
+	f, err := parse(&decoder{file: path, data: m.Data(), step: 1 << 20, wait: func(end int) error {
+		if err := m.Wait(0, end); err != nil {
+			return fmt.Errorf("gguf: %w", err)
+		}
+		return nil
+	}})
 	if err != nil {
 		m.Close()
 		return nil, err
 	}
 	f.m = m
 	return f, nil
+}
+
+// Ready blocks until t's data are in memory and returns nil, or returns the
+// error that stopped reading the file. It returns nil at once unless the
+// file was opened with OpenOptions.Background.
+func (f *File) Ready(t *TensorInfo) error {
+	if f.m == nil || len(t.Data) == 0 {
+		return nil
+	}
+	lo := int(f.DataOffset + t.Offset)
+	if err := f.m.Wait(lo, lo+len(t.Data)); err != nil {
+		return fmt.Errorf("gguf: tensor %s: %w", quote(t.Name), err)
+	}
+	return nil
+}
+
+// Loaded blocks until the whole file is in memory (see Ready).
+func (f *File) Loaded() error {
+	if f.m == nil {
+		return nil
+	}
+	if err := f.m.Done(); err != nil {
+		return fmt.Errorf("gguf: %w", err)
+	}
+	return nil
 }
 
 // Close releases the file's mapping or memory. Every tensor's Data is set

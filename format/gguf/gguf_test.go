@@ -202,10 +202,13 @@ func TestRoundTrip(t *testing.T) {
 		if len(fileBytes)%int(want) != 0 {
 			t.Errorf("file length %d is not padded to %d", len(fileBytes), want)
 		}
-		for _, opts := range []OpenOptions{{}, {NoMmap: true}} {
+		for _, opts := range []OpenOptions{{}, {NoMmap: true}, {NoMmap: true, Background: true}} {
 			f, err := OpenWith(path, opts)
 			if err != nil {
 				t.Fatalf("align %d %+v: %v", align, opts, err)
+			}
+			if err := f.Loaded(); err != nil {
+				t.Fatal(err)
 			}
 			checkSample(t, f, want)
 			if err := f.Close(); err != nil {
@@ -745,6 +748,49 @@ func TestVocab(t *testing.T) {
 	}
 	if toks[28] != "▁tokc" || scores[5] != -5 || types[7] != 1 {
 		t.Errorf("values %q %v %v", toks[28], scores[5], types[7])
+	}
+}
+
+// TestParseWaits parses headers whose bytes arrive only when the decoder
+// waits for them (a file read in the background): every byte the decoder
+// looks at must be waited for first, or it reads the poison.
+func TestParseWaits(t *testing.T) {
+	for name, data := range map[string][]byte{
+		"sample": encode(t, sampleWriter(t)),
+		"vocab":  vocabFile(t, 5000),
+	} {
+		want, err := Parse(name, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf := bytes.Repeat([]byte{0xA5}, len(data))
+		ready := 0
+		d := &decoder{file: name, data: buf, wait: func(end int) error {
+			if end > ready {
+				copy(buf[ready:end], data[ready:end])
+				ready = end
+			}
+			return nil
+		}}
+		got, err := parse(d)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !reflect.DeepEqual(got.kv, want.kv) || !slices.Equal(got.keys, want.keys) {
+			t.Errorf("%s: metadata differs when parsed while arriving", name)
+		}
+		if len(got.Tensors) != len(want.Tensors) {
+			t.Fatalf("%s: %d tensors, want %d", name, len(got.Tensors), len(want.Tensors))
+		}
+		for i, ti := range got.Tensors {
+			w := want.Tensors[i]
+			if ti.Name != w.Name || ti.Type != w.Type || !slices.Equal(ti.Dims, w.Dims) || ti.Offset != w.Offset {
+				t.Errorf("%s: tensor %d: %+v, want %+v", name, i, ti, w)
+			}
+		}
+		if ready > int(want.DataOffset) {
+			t.Errorf("%s: waited for %d bytes, but the header ends at %d", name, ready, want.DataOffset)
+		}
 	}
 }
 

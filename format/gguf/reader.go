@@ -25,6 +25,25 @@ type decoder struct {
 	file string
 	data []byte
 	off  int
+	// wait, when set, blocks until data[:end] has been read in (a file
+	// still being read in the background); ready is how far that is known,
+	// step how much further than needed each wait asks for.
+	wait        func(end int) error
+	ready, step int
+}
+
+// have makes sure data[:end] is in memory (see wait); end is clamped to
+// the data, whose bounds the callers check themselves.
+func (d *decoder) have(end int) error {
+	if d.wait == nil || end <= d.ready {
+		return nil
+	}
+	end = min(max(end, d.ready+d.step), len(d.data))
+	if err := d.wait(end); err != nil {
+		return err
+	}
+	d.ready = end
+	return nil
 }
 
 func (d *decoder) fail(off int, format string, args ...any) error {
@@ -37,7 +56,7 @@ func (d *decoder) need(n int, what string) error {
 	if d.rem() < n {
 		return d.fail(d.off, "%s: unexpected end of file (need %d bytes, %d remain)", what, n, d.rem())
 	}
-	return nil
+	return d.have(d.off + n)
 }
 
 func (d *decoder) u32(what string) (uint32, error) {
@@ -71,6 +90,9 @@ func (d *decoder) str(what string, max uint64) (string, error) {
 	if n > uint64(d.rem()) {
 		return "", d.fail(start, "%s: length %d exceeds the %d bytes that remain", what, n, d.rem())
 	}
+	if err := d.have(d.off + int(n)); err != nil {
+		return "", err
+	}
 	s := string(d.data[d.off : d.off+int(n)])
 	d.off += int(n)
 	return s, nil
@@ -89,9 +111,17 @@ func quote(s string) string {
 // unmodified while the File is used. name is used only in error messages.
 // Corruption is reported as a *FormatError.
 func Parse(name string, data []byte) (*File, error) {
-	d := &decoder{file: name, data: data}
+	return parse(&decoder{file: name, data: data})
+}
+
+// parse decodes the header in d.data.
+func parse(d *decoder) (*File, error) {
+	name, data := d.file, d.data
 	if len(data) < 4 {
 		return nil, d.fail(0, "file is %d bytes, too short for a GGUF header", len(data))
+	}
+	if err := d.have(4); err != nil {
+		return nil, err
 	}
 	switch magic := string(data[:4]); magic {
 	case Magic:
@@ -430,6 +460,9 @@ func (d *decoder) array(key string, depth int) (any, error) {
 	if n > uint64(d.rem())/uint64(size) {
 		return nil, d.fail(start, "%s: array of %d %s values (%d bytes each) exceeds the %d bytes that remain", what, n, elem, size, d.rem())
 	}
+	if err := d.have(d.off + int(n)*size); err != nil {
+		return nil, err
+	}
 	b := d.data[d.off : d.off+int(n)*size]
 	v, bad := fixedArray(elem, b, int(n))
 	if bad >= 0 {
@@ -528,11 +561,17 @@ func (d *decoder) strings(key string, n uint64, start int) ([]string, error) {
 		if len(d.data)-off < 8 {
 			return nil, d.fail(off, "%s: string %d of %d: unexpected end of file", what, i, n)
 		}
+		if err := d.have(off + 8); err != nil {
+			return nil, err
+		}
 		l := binary.LittleEndian.Uint64(d.data[off:])
 		if l > uint64(len(d.data)-off-8) {
 			return nil, d.fail(off, "%s: string %d of %d: length %d exceeds the %d bytes that remain", what, i, n, l, len(d.data)-off-8)
 		}
 		off += 8 + int(l)
+	}
+	if err := d.have(off); err != nil {
+		return nil, err
 	}
 	// Read lengths back from the copy, checking again: a mapped file can
 	// change underneath us, and the copy is what the strings will share.

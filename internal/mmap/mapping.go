@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"unsafe"
 )
 
 // Mapping is a read-only view of a whole file's contents. The zero value is
@@ -16,6 +17,7 @@ type Mapping struct {
 	data   []byte
 	unmap  func([]byte) error // nil when data is ordinary Go memory
 	anon   bool               // read into anonymous memory by ReadAll
+	fill   *filler            // non-nil while (or after) reading in the background
 	closed bool
 }
 
@@ -47,6 +49,9 @@ func (m *Mapping) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.fill != nil {
+		m.fill.halt() // no reader may write into memory we free
+	}
 	data, unmap := m.data, m.unmap
 	m.data, m.unmap = nil, nil
 	if unmap != nil && len(data) > 0 {
@@ -61,34 +66,83 @@ func (m *Mapping) Close() error {
 // returns it as a Mapping, for callers that prefer not to memory-map (for
 // example because the kernel evicts cold mapped pages under pressure).
 func ReadAll(path string) (*Mapping, error) {
+	m, err := ReadAllAsync(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Done(); err != nil {
+		m.Close()
+		return nil, err
+	}
+	return m, nil
+}
+
+// ReadAllAsync is ReadAll that may return while the file is still being
+// read in the background, in file order: Data's bytes may be used only after
+// Wait (or Done) has returned nil for them. This lets a loader parse a
+// header and process the first tensors while the rest is still on its way.
+// Close stops the reading.
+func ReadAllAsync(path string) (*Mapping, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("mmap: %w", err)
 	}
-	defer f.Close()
 	size, err := fileSize(f)
 	if err != nil {
+		f.Close()
 		return nil, err
 	}
 	m := &Mapping{path: path}
 	if size == 0 {
+		f.Close()
 		return m, nil
 	}
 	buf, free := anonAlloc(size)
-	if err := readParallel(f, buf); err != nil {
+	fill, err := startRead(f, buf) // owns f from here
+	if err != nil {
 		if free != nil {
 			free(buf)
 		}
-		if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("mmap: read %s: file shrank while reading", path)
-		}
-		return nil, fmt.Errorf("mmap: read %s: %w", path, err)
+		return nil, m.readError(err)
 	}
-	m.data = buf
-	m.unmap = free
-	m.anon = true
+	m.data, m.unmap, m.anon, m.fill = buf, free, true, fill
 	return m, nil
 }
+
+// Wait blocks until Data()[lo:hi] has been read and returns nil, or returns
+// the error that stopped reading the file. It returns nil at once for a
+// mapped file or one read in full.
+func (m *Mapping) Wait(lo, hi int) error {
+	if m == nil || m.fill == nil {
+		return nil
+	}
+	if lo < 0 || hi > len(m.data) || lo > hi {
+		return fmt.Errorf("mmap: wait for bytes [%d,%d) of a %d-byte file", lo, hi, len(m.data))
+	}
+	if err := m.fill.wait(lo, hi); err != nil {
+		return m.readError(err)
+	}
+	return nil
+}
+
+// Done waits until the whole file has been read (see Wait).
+func (m *Mapping) Done() error {
+	if m == nil {
+		return nil
+	}
+	return m.Wait(0, len(m.data))
+}
+
+// readError words a read failure for the user.
+func (m *Mapping) readError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("mmap: read %s: file shrank while reading", m.path)
+	}
+	return fmt.Errorf("mmap: read %s: %w", m.path, err)
+}
+
+// errStopped is what waiting for bytes returns after Close stopped reading.
+var errStopped = errors.New("reading stopped: the file was closed")
 
 // readParallel fills buf from the start of f with a few concurrent
 // positioned reads of large pieces: on virtual and solid-state disks,
@@ -143,4 +197,12 @@ func fileSize(f *os.File) (int, error) {
 		return 0, fmt.Errorf("mmap: %s: size %d does not fit in memory on this platform", f.Name(), size)
 	}
 	return int(size), nil
+}
+
+// uintptrOf returns the address of b's first byte (0 for an empty slice).
+func uintptrOf(b []byte) uintptr {
+	if len(b) == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(&b[0]))
 }
