@@ -27,11 +27,12 @@ type Model struct {
 	// scores, as llama.cpp does with a q8_0 cache).
 	KVType tensor.DType
 
-	mu    sync.Mutex // serialises Forward; guards buf, steps and attn
-	buf   scratch
-	steps []*Step // this call's steps (a copy, so the caller's slice never escapes)
-	attn  attnTask
-	attnQ []tensor.Q8Vec // per worker: the query quantized for a Q8_0 cache
+	mu     sync.Mutex // serialises Forward; guards buf, steps and attn
+	buf    scratch
+	steps  []*Step // this call's steps (a copy, so the caller's slice never escapes)
+	attn   attnTask
+	attnQ  []tensor.Q8Vec // per worker: the query quantized for a Q8_0 cache
+	attnKV []attnKV       // per worker: keys and values kept across query blocks
 	// closers release the mapped files when the model is closed.
 	closers []func() error
 }
@@ -407,7 +408,10 @@ func (t *ropeTask) Run(_, lo, hi int) {
 func (m *Model) attention(steps []*Step, l int) {
 	b := &m.buf
 	b.attnBlocks()
-	m.attn = attnTask{m: m, steps: steps, l: l, blocks: len(b.qblocks) < len(b.rows)}
+	if len(m.attnKV) != m.pool.Threads() {
+		m.attnKV = make([]attnKV, m.pool.Threads())
+	}
+	m.attn = attnTask{m: m, steps: steps, l: l, blocks: len(b.qblocks) < len(b.rows), call: m.attn.call + 1}
 	n := len(b.rows)
 	if m.attn.blocks {
 		n = len(b.qblocks)
@@ -422,18 +426,22 @@ type attnTask struct {
 	m      *Model
 	steps  []*Step
 	l      int
-	blocks bool // work items are (query block, head) pairs, else (row, head)
+	blocks bool   // work items are (query block, head) pairs, else (row, head)
+	call   uint64 // counts calls, so that attnKV knows what it holds is stale
 }
 
-// Run handles work items [lo, hi).
+// Run handles work items [lo, hi): (row, head) pairs row-major, or
+// (query block, head) pairs head-major, so that a worker's consecutive
+// blocks share their keys and values (attnKV).
 func (a *attnTask) Run(worker, lo, hi int) {
 	heads := a.m.Config.Heads
+	blocks := len(a.m.buf.qblocks)
 	for t := lo; t < hi; t++ {
-		i, h := t/heads, t%heads
 		if !a.blocks {
-			a.row(worker, i, h)
+			a.row(worker, t/heads, t%heads)
 			continue
 		}
+		i, h := t%blocks, t/blocks
 		if qb := a.m.buf.qblocks[i]; qb.n > 1 {
 			a.block(worker, qb, h)
 		} else {
