@@ -262,21 +262,23 @@ func (m *Model) Forward(steps ...*Step) error {
 		}
 	}
 
+	// Each residual add (x += proj) is done by the RMSNorm pass after it,
+	// row by row, instead of a pass of its own over the batch.
+	var add []float32
 	for l := range m.w.layers {
 		lw := &m.w.layers[l]
-		m.rmsNorm(lw.attnNorm, n)
+		m.rmsNorm(lw.attnNorm, n, add)
 		m.pool.MatMul(b.qkv, lw.qkv, b.xn, n)
 		m.ropeAndCache(bsteps, l)
 		m.attention(bsteps, l)
 		m.pool.MatMul(b.proj, lw.o, b.att, n)
-		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
 
-		m.rmsNorm(lw.ffnNorm, n)
+		m.rmsNorm(lw.ffnNorm, n, b.proj)
 		m.pool.MatMul(b.gu, lw.gateUp, b.xn, n)
 		b.swiglu = swigluTask{gu: b.gu, h: b.h, f: c.Intermediate}
 		m.pool.Parallel(n, &b.swiglu)
 		m.pool.MatMul(b.proj, lw.down, b.h, n)
-		addInPlace(b.x[:n*c.Hidden], b.proj[:n*c.Hidden])
+		add = b.proj
 	}
 	for s := range bsteps {
 		bsteps[s].Seq.cached = len(bsteps[s].Seq.tokens)
@@ -285,7 +287,11 @@ func (m *Model) Forward(steps ...*Step) error {
 	// Final norm and the LM head, only for the rows whose logits are wanted.
 	no := len(b.outRows)
 	for j, i := range b.outRows {
-		rmsNormRows(b.xn[j*c.Hidden:(j+1)*c.Hidden], b.x[i*c.Hidden:(i+1)*c.Hidden], m.w.norm, 1, c.Hidden, c.RMSNormEps)
+		xr := b.x[i*c.Hidden : (i+1)*c.Hidden]
+		if add != nil {
+			addInPlace(xr, add[i*c.Hidden:(i+1)*c.Hidden]) // the last layer's residual
+		}
+		rmsNormRows(b.xn[j*c.Hidden:(j+1)*c.Hidden], xr, m.w.norm, nil, 1, c.Hidden, c.RMSNormEps)
 	}
 	b.logits = grow(b.logits, no*c.VocabSize)
 	m.pool.MatMul(b.logits, m.w.lmHead, b.xn, no)
@@ -513,34 +519,49 @@ func softmax(v []float32) {
 }
 
 // rmsNorm sets the batch's xn to the RMSNorm of its n rows of x with
-// weights w, split over the pool's threads.
-func (m *Model) rmsNorm(w []float32, n int) {
+// weights w, split over the pool's threads, first adding add's rows to x
+// (the residual of the layer before) when add is not nil.
+func (m *Model) rmsNorm(w []float32, n int, add []float32) {
 	b := &m.buf
-	b.norm = normTask{dst: b.xn, x: b.x, w: w, d: m.Config.Hidden, eps: m.Config.RMSNormEps}
+	b.norm = normTask{dst: b.xn, x: b.x, add: add, w: w, d: m.Config.Hidden, eps: m.Config.RMSNormEps}
 	m.pool.Parallel(n, &b.norm)
-	b.norm.w = nil
+	b.norm.w, b.norm.add = nil, nil
 }
 
 // normTask is rmsNormRows as a pool task over rows.
 type normTask struct {
-	dst, x, w []float32
-	d         int
-	eps       float64
+	dst, x, add, w []float32
+	d              int
+	eps            float64
 }
 
 func (t *normTask) Run(_, lo, hi int) {
 	d := t.d
-	rmsNormRows(t.dst[lo*d:hi*d], t.x[lo*d:hi*d], t.w, hi-lo, d, t.eps)
+	var add []float32
+	if t.add != nil {
+		add = t.add[lo*d : hi*d]
+	}
+	rmsNormRows(t.dst[lo*d:hi*d], t.x[lo*d:hi*d], t.w, add, hi-lo, d, t.eps)
 }
 
 // rmsNormRows computes dst = w ⊙ x/√(mean(x²)+eps) for n rows of width d,
-// the mean accumulated in float64.
-func rmsNormRows(dst, x, w []float32, n, d int, eps float64) {
+// the mean accumulated in float64, after x += add when add is not nil (in
+// the same pass over x).
+func rmsNormRows(dst, x, w, add []float32, n, d int, eps float64) {
 	for i := 0; i < n; i++ {
 		xr := x[i*d : (i+1)*d]
 		var ss float64
-		for _, v := range xr {
-			ss += float64(v) * float64(v)
+		if add != nil {
+			ar := add[i*d : (i+1)*d]
+			for j := range xr {
+				v := xr[j] + ar[j]
+				xr[j] = v
+				ss += float64(v) * float64(v)
+			}
+		} else {
+			for _, v := range xr {
+				ss += float64(v) * float64(v)
+			}
 		}
 		inv := float32(1 / math.Sqrt(ss/float64(d)+eps))
 		dr := dst[i*d : (i+1)*d]
