@@ -138,7 +138,9 @@ func BenchmarkFile(b *testing.B) {
 		b.Skip("GOPHI_BENCH_MODEL not set")
 	}
 	threads, _ := strconv.Atoi(os.Getenv("GOPHI_THREADS"))
-	m, err := Load(path, LoadOptions{NoMmap: os.Getenv("GOPHI_MMAP") == "", Threads: threads})
+	// The CLI's default KV cache is F16; GOPHI_BENCH_KV=f32 or q8_0 picks another.
+	kv := map[string]tensor.DType{"": tensor.F16, "f16": tensor.F16, "f32": tensor.F32, "q8_0": tensor.Q8_0}[os.Getenv("GOPHI_BENCH_KV")]
+	m, err := Load(path, LoadOptions{NoMmap: os.Getenv("GOPHI_MMAP") == "", Threads: threads, KVType: kv})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -376,12 +376,7 @@ func (t *ropeTask) Run(_, lo, hi int) {
 		row := b.qkv[i*c.QKVDim() : (i+1)*c.QKVDim()]
 		cs, sn := b.cos[i*half:(i+1)*half], b.sin[i*half:(i+1)*half]
 		for h := 0; h < c.Heads+c.KVHeads; h++ {
-			v := row[h*hd : h*hd+c.RotaryDim]
-			for j := 0; j < half; j++ {
-				x0, x1 := v[j], v[j+half]
-				v[j] = x0*cs[j] - x1*sn[j]
-				v[j+half] = x1*cs[j] + x0*sn[j]
-			}
+			tensor.RopeHalf(row[h*hd:h*hd+c.RotaryDim], cs, sn)
 		}
 		s := steps[r.step].Seq
 		if s.kq != nil {
@@ -393,13 +388,8 @@ func (t *ropeTask) Run(_, lo, hi int) {
 			continue
 		}
 		if s.kh != nil {
-			kd, vd := s.kh[l][r.pos*kvd:(r.pos+1)*kvd], s.vh[l][r.pos*kvd:(r.pos+1)*kvd]
-			for j, x := range row[qd : qd+kvd] {
-				kd[j] = tensor.F32ToF16(x)
-			}
-			for j, x := range row[qd+kvd : qd+2*kvd] {
-				vd[j] = tensor.F32ToF16(x)
-			}
+			tensor.F32sToF16(s.kh[l][r.pos*kvd:(r.pos+1)*kvd], row[qd:qd+kvd])
+			tensor.F32sToF16(s.vh[l][r.pos*kvd:(r.pos+1)*kvd], row[qd+kvd:qd+2*kvd])
 			continue
 		}
 		copy(s.k[l][r.pos*kvd:(r.pos+1)*kvd], row[qd:qd+kvd])

@@ -1,6 +1,10 @@
 package tensor
 
-import "math"
+import (
+	"math"
+
+	"github.com/gophi/gophi/tensor/internal/kernels"
+)
 
 // F16ToF32 converts an IEEE 754 half-precision value to float32 exactly.
 func F16ToF32(h uint16) float32 {
@@ -26,42 +30,15 @@ func F16ToF32(h uint16) float32 {
 
 // F32ToF16 converts a float32 to IEEE half precision, rounding to nearest
 // even, with overflow to infinity and NaN preserved.
-func F32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff { // Inf/NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 { // subnormal or zero in half
-		if e < -10 {
-			return sign
-		}
-		m := mant | 0x800000
-		shift := uint32(14 - e)
-		half := m >> shift
-		rem := m & (1<<shift - 1)
-		mid := uint32(1) << (shift - 1)
-		if rem > mid || (rem == mid && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
-	}
-	half := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // may carry into the exponent, which is still correct
-	}
-	return sign | uint16(half)
-}
+func F32ToF16(f float32) uint16 { return kernels.F32ToF16(f) }
+
+// F32sToF16 converts len(dst) float32 values to IEEE halves as F32ToF16
+// does (vectorised; a NaN may keep payload bits F32ToF16 drops).
+func F32sToF16(dst []uint16, src []float32) { kernels.CvtF32F16(dst, src) }
+
+// RopeHalf rotates v's pairs (v[j], v[j+len(cos)]), j < len(cos), by the
+// angle whose cosine and sine are cos[j] and sin[j] (NeoX "rotate half").
+func RopeHalf(v, cos, sin []float32) { kernels.RopeHalf(v, cos, sin) }
 
 // BF16ToF32 converts a bfloat16 value (the top 16 bits of a float32) to float32.
 func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }

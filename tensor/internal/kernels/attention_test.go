@@ -145,3 +145,83 @@ func TestSwiGLU(t *testing.T) {
 		}
 	})
 }
+
+// TestRopeHalf compares every tier's rotation with the Go loop bit for bit
+// and the Go loop with float64, for head sizes with and without tails.
+func TestRopeHalf(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 41))
+	forTiers(t, func(t *testing.T) {
+		for _, half := range []int{1, 8, 15, 16, 17, 32, 48, 64, 100} {
+			v := randF32(r, 2*half+3)
+			cos, sin := make([]float32, half), make([]float32, half)
+			for j := range cos {
+				a := r.Float64() * 2 * math.Pi
+				cos[j], sin[j] = float32(math.Cos(a)), float32(math.Sin(a))
+			}
+			got := append([]float32(nil), v...)
+			RopeHalf(got, cos, sin)
+			want := append([]float32(nil), v...)
+			ropeHalfGeneric(want[:half], want[half:2*half], cos, sin)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("half=%d [%d]: %g, want %g (Go loop)", half, i, got[i], want[i])
+				}
+			}
+			for j := 0; j < half; j++ {
+				x0, x1, c, s := float64(v[j]), float64(v[j+half]), float64(cos[j]), float64(sin[j])
+				for k, e := range []float64{x0*c - x1*s, x1*c + x0*s} {
+					g := float64(got[j+k*half])
+					if math.Abs(g-e) > 1e-6*(math.Abs(x0)+math.Abs(x1)) {
+						t.Fatalf("half=%d [%d]: %g, want %g (float64)", half, j+k*half, g, e)
+					}
+				}
+			}
+			if got[2*half] != v[2*half] {
+				t.Fatalf("half=%d: value past the rotated pairs changed", half)
+			}
+		}
+	})
+}
+
+// TestCvtF32F16 compares every tier's vector conversion with F32ToF16 on
+// random values of every magnitude, ties, subnormals, overflow and
+// infinities (NaN need only stay NaN).
+func TestCvtF32F16(t *testing.T) {
+	r := rand.New(rand.NewPCG(43, 43))
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 65504, 65519.99, 65520, -65520, 1e10,
+		float32(math.Inf(1)), float32(math.Inf(-1)), 6.1035156e-05, 5.9604645e-08, 2.9802322e-08, 2.9802326e-08,
+		1.0009765625 + 0.00048828125, 1 + 0.00048828125, float32(math.NaN())}
+	forTiers(t, func(t *testing.T) {
+		for _, n := range []int{1, 15, 16, 17, 100, 4096} {
+			src := make([]float32, n)
+			for i := range src {
+				// Random bits over the whole float32 range, and values near
+				// half precision's range and ties.
+				switch i % 3 {
+				case 0:
+					src[i] = math.Float32frombits(r.Uint32())
+				case 1:
+					src[i] = float32(r.NormFloat64() * math.Pow(2, float64(r.IntN(40)-25)))
+				default:
+					h := uint16(r.Uint32())
+					src[i] = math.Float32frombits(math.Float32bits(f16(h)) + 1<<12) // halfway to the next half
+				}
+			}
+			copy(src, special)
+			got := make([]uint16, n)
+			CvtF32F16(got, src)
+			for i, x := range src {
+				want := F32ToF16(x)
+				if math.IsNaN(float64(x)) {
+					if got[i]&0x7c00 != 0x7c00 || got[i]&0x3ff == 0 {
+						t.Fatalf("n=%d [%d]: NaN became %#04x", n, i, got[i])
+					}
+					continue
+				}
+				if got[i] != want {
+					t.Fatalf("n=%d [%d]: %g (%#08x) -> %#04x, want %#04x", n, i, x, math.Float32bits(x), got[i], want)
+				}
+			}
+		}
+	})
+}

@@ -55,6 +55,8 @@ type impl struct {
 	wsumF16    func(v *byte, stride, rows int, p *float32, n int, out *float32)
 	expSub     func(x *float32, n int, m float32) float32
 	swiglu     func(h, g, u *float32, n int)
+	rope       func(v, cos, sin *float32, half, n int)
+	cvtF32F16  func(dst *uint16, src *float32, n int)
 	quantQ8    func(x *float32, nb int, q *int8, d *float32, sum, lo *int32)
 	wsumQ8_0   func(v *byte, stride, rows int, p *float32, nb int, out *float32)
 	gemmQ8     func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)

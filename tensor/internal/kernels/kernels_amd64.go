@@ -30,6 +30,8 @@ func init() {
 			},
 			gemmTiles: []int{6, 3, 1},
 			width:     8,
+			rope:      ropeHalfAVX2,
+			cvtF32F16: cvtF32F16AVX2,
 		}
 		best = TierAVX2
 	}
@@ -55,6 +57,8 @@ func init() {
 			wsumF16:    wsumF16AVX512,
 			expSub:     expSubAVX512,
 			swiglu:     swigluAVX512,
+			rope:       ropeHalfAVX512,
+			cvtF32F16:  cvtF32F16AVX512,
 			quantQ8:    quantQ8AVX512,
 			wsumQ8_0:   wsumQ8_0AVX512,
 			gemmQ8:     gemmQ8VNNI,

@@ -9050,3 +9050,115 @@ q6a_done:
 q6a_end:
 	VZEROUPPER
 	RET
+
+// func ropeHalfAVX512(v *float32, cos *float32, sin *float32, half int, n int)
+// Requires: AVX, AVX512F
+TEXT ·ropeHalfAVX512(SB), NOSPLIT, $0-40
+	MOVQ v+0(FP), AX
+	MOVQ cos+8(FP), CX
+	MOVQ sin+16(FP), DX
+	MOVQ half+24(FP), BX
+	MOVQ n+32(FP), SI
+	SHLQ $0x02, BX
+
+ropeHalfAVX512_loop:
+	CMPQ    SI, $0x10
+	JL      ropeHalfAVX512_done
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX)(BX*1), Z1
+	VMOVUPS (CX), Z2
+	VMOVUPS (DX), Z3
+	VMULPS  Z2, Z0, Z4
+	VMULPS  Z3, Z1, Z5
+	VSUBPS  Z5, Z4, Z4
+	VMULPS  Z2, Z1, Z5
+	VMULPS  Z3, Z0, Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z4, (AX)
+	VMOVUPS Z5, (AX)(BX*1)
+	ADDQ    $0x40, AX
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	SUBQ    $0x10, SI
+	JMP     ropeHalfAVX512_loop
+
+ropeHalfAVX512_done:
+	VZEROUPPER
+	RET
+
+// func cvtF32F16AVX512(dst *uint16, src *float32, n int)
+// Requires: AVX, AVX512F
+TEXT ·cvtF32F16AVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+cvtF32F16AVX512_loop:
+	CMPQ      DX, $0x10
+	JL        cvtF32F16AVX512_done
+	VMOVUPS   (CX), Z0
+	VCVTPS2PH $0x00, Z0, (AX)
+	ADDQ      $0x40, CX
+	ADDQ      $0x20, AX
+	SUBQ      $0x10, DX
+	JMP       cvtF32F16AVX512_loop
+
+cvtF32F16AVX512_done:
+	VZEROUPPER
+	RET
+
+// func ropeHalfAVX2(v *float32, cos *float32, sin *float32, half int, n int)
+// Requires: AVX
+TEXT ·ropeHalfAVX2(SB), NOSPLIT, $0-40
+	MOVQ v+0(FP), AX
+	MOVQ cos+8(FP), CX
+	MOVQ sin+16(FP), DX
+	MOVQ half+24(FP), BX
+	MOVQ n+32(FP), SI
+	SHLQ $0x02, BX
+
+ropeHalfAVX2_loop:
+	CMPQ    SI, $0x08
+	JL      ropeHalfAVX2_done
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX)(BX*1), Y1
+	VMOVUPS (CX), Y2
+	VMOVUPS (DX), Y3
+	VMULPS  Y2, Y0, Y4
+	VMULPS  Y3, Y1, Y5
+	VSUBPS  Y5, Y4, Y4
+	VMULPS  Y2, Y1, Y5
+	VMULPS  Y3, Y0, Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y4, (AX)
+	VMOVUPS Y5, (AX)(BX*1)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	SUBQ    $0x08, SI
+	JMP     ropeHalfAVX2_loop
+
+ropeHalfAVX2_done:
+	VZEROUPPER
+	RET
+
+// func cvtF32F16AVX2(dst *uint16, src *float32, n int)
+// Requires: AVX, F16C
+TEXT ·cvtF32F16AVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), AX
+	MOVQ src+8(FP), CX
+	MOVQ n+16(FP), DX
+
+cvtF32F16AVX2_loop:
+	CMPQ      DX, $0x08
+	JL        cvtF32F16AVX2_done
+	VMOVUPS   (CX), Y0
+	VCVTPS2PH $0x00, Y0, (AX)
+	ADDQ      $0x20, CX
+	ADDQ      $0x10, AX
+	SUBQ      $0x08, DX
+	JMP       cvtF32F16AVX2_loop
+
+cvtF32F16AVX2_done:
+	VZEROUPPER
+	RET

@@ -225,3 +225,15 @@ func dotQ5_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, x
 
 // dotQ6_KAVX2 computes rows Q6_K row · int8 activation dot products (AVX2).
 func dotQ6_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
+
+// ropeHalfAVX512 rotates n pairs (v[j], v[j+half]) by cos[j], sin[j] (NeoX rotate-half); n a multiple of the lane count.
+func ropeHalfAVX512(v *float32, cos *float32, sin *float32, half int, n int)
+
+// cvtF32F16AVX512 converts n float32 values to IEEE halves, rounding to nearest even; n a multiple of the lane count.
+func cvtF32F16AVX512(dst *uint16, src *float32, n int)
+
+// ropeHalfAVX2 rotates n pairs (v[j], v[j+half]) by cos[j], sin[j] (NeoX rotate-half); n a multiple of the lane count.
+func ropeHalfAVX2(v *float32, cos *float32, sin *float32, half int, n int)
+
+// cvtF32F16AVX2 converts n float32 values to IEEE halves, rounding to nearest even; n a multiple of the lane count.
+func cvtF32F16AVX2(dst *uint16, src *float32, n int)

@@ -77,6 +77,7 @@ func main() {
 	dequantQ6_KAVX512()
 
 	avx2Kernels()
+	ropeKernels()
 
 	Generate()
 	if err := encodeBF16(flag.Lookup("out").Value.String()); err != nil {
