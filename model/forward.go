@@ -275,9 +275,7 @@ func (m *Model) Forward(steps ...*Step) error {
 
 		m.rmsNorm(lw.ffnNorm, n, b.proj)
 		m.pool.MatMul(b.gu, lw.gateUp, b.xn, n)
-		b.swiglu = swigluTask{gu: b.gu, h: b.h, f: c.Intermediate}
-		m.pool.Parallel(n, &b.swiglu)
-		m.pool.MatMul(b.proj, lw.down, b.h, n)
+		m.pool.MatMulSwiGLU(b.proj, lw.down, b.gu, n, b.h)
 		add = b.proj
 	}
 	for s := range bsteps {
@@ -326,7 +324,6 @@ type scratch struct {
 	h        []float32 // n × F
 	cos, sin []float32 // n × RotaryDim/2
 	logits   []float32
-	swiglu   swigluTask
 	rope     ropeTask
 	norm     normTask
 }
@@ -564,20 +561,5 @@ func rmsNormRows(dst, x, w, add []float32, n, d int, eps float64) {
 func addInPlace(dst, src []float32) {
 	for i := range dst {
 		dst[i] += src[i]
-	}
-}
-
-// swigluTask computes the FFN's gated activation h = silu(gate)·up for
-// rows [lo, hi) of the gate_up output (gate then up, f values each).
-type swigluTask struct {
-	gu, h []float32
-	f     int
-}
-
-func (t *swigluTask) Run(_, lo, hi int) {
-	f := t.f
-	for i := lo; i < hi; i++ {
-		gu := t.gu[i*2*f : (i+1)*2*f]
-		tensor.SwiGLU(t.h[i*f:(i+1)*f], gu[:f], gu[f:])
 	}
 }

@@ -48,16 +48,20 @@ type q8acts struct {
 	s         []float32 // d·Σq per block, for Q4_K's mins
 
 	pool *Pool // quantizes the rows in parallel (set by NewPool)
-	// While prepare runs: its input, offset and halves.
+	// While prepare runs: its input, offset and halves, and whether the
+	// input is gate and up rows (2k values each) to combine by SwiGLU.
 	src    []float32
 	off    int32
 	halves int
+	gated  bool
 }
 
 // prepare quantizes n rows of x (k columns) for weights of type t: the
 // offset term is −8·Σq for Q4_0 (its nibbles are stored unsigned, 8 too
-// high) and −128·Σq for Q8_0 (stored +128).
-func (a *q8acts) prepare(x []float32, n, k int, t DType) {
+// high) and −128·Σq for Q8_0 (stored +128). With gated, row i of x is
+// gate and up (2k values) and the row quantized is silu(gate)·up, made in
+// a per-worker row just before (see Pool.MatMulSwiGLU).
+func (a *q8acts) prepare(x []float32, n, k int, t DType, gated bool) {
 	pad := (n + kernels.Q8Tile - 1) / kernels.Q8Tile * kernels.Q8Tile
 	// Q6_K scales every 16 values: each block gets two offset terms, one
 	// per half (see kernels.GemmQ8S16).
@@ -92,7 +96,7 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 			a.i[b*pad+i] = 0
 		}
 	}
-	a.src, a.off, a.halves = x, off, halves
+	a.src, a.off, a.halves, a.gated = x, off, halves, gated
 	a.pool.parallel(n, a)
 	a.src = nil
 }
@@ -101,12 +105,22 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType) {
 func (a *q8acts) Run(worker, lo, hi int) {
 	k, pad, off, halves := a.k, a.pad, a.off, a.halves
 	nb := k / 32
-	tmp := a.pool.Scratch(worker, 3*nb)
+	var row []float32
+	tmp := a.pool.Scratch(worker, 3*nb+k)
+	if a.gated {
+		row = tmp[3*nb : 3*nb+k]
+	}
 	ds := tmp[:nb]
 	sums := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[nb])), nb)
 	los := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[2*nb])), nb)
 	for i := lo; i < hi; i++ {
-		kernels.QuantQ8Blocks(a.src[i*k:(i+1)*k], a.x[i*k:(i+1)*k], ds, sums, los)
+		src := a.src[i*k : (i+1)*k]
+		if a.gated {
+			gu := a.src[2*i*k : 2*(i+1)*k]
+			kernels.SwiGLU(row, gu[:k], gu[k:])
+			src = row
+		}
+		kernels.QuantQ8Blocks(src, a.x[i*k:(i+1)*k], ds, sums, los)
 		for b := 0; b < nb; b++ {
 			d, sum, lo := ds[b], sums[b], los[b]
 			a.d[b*pad+i] = d

@@ -109,10 +109,6 @@ func F16sToF32(dst []float32, src []uint16) {
 	kernels.CvtF16(dst, unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(src))), 2*len(dst)))
 }
 
-// SwiGLU sets h[i] = silu(g[i])·u[i] = g[i]/(1+exp(−g[i]))·u[i] over len(h)
-// values (relative error ≤ 1e-6 against float64).
-func SwiGLU(h, g, u []float32) { kernels.SwiGLU(h, g, u) }
-
 // ExpSub replaces x[i] by exp(x[i]−m), m ≥ max(x), and returns the sum.
 func ExpSub(x []float32, m float32) float32 { return kernels.ExpSub(x, m) }
 
@@ -173,13 +169,59 @@ func (p *Pool) MatMul(dst []float32, w *Matrix, x []float32, n int) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.matMul(dst, w, x, n, false)
+}
+
+// MatMulSwiGLU sets dst = w·h for the n rows of h = silu(gate)·up (a gated
+// FFN's down projection), row i of gu holding gate then up, w.Cols values
+// each. On the int8 prompt path each row of h is computed and quantized in
+// one step, never stored (the SwiGLU pass fused into the activations'
+// quantization); on the other paths h (n·w.Cols values) receives it first.
+func (p *Pool) MatMulSwiGLU(dst []float32, w *Matrix, gu []float32, n int, h []float32) {
+	f := w.Cols
+	if len(gu) < 2*n*f || len(h) < n*f || len(dst) < n*w.Rows {
+		panic(fmt.Sprintf("tensor: MatMulSwiGLU shapes: w %d×%d, gu %d, h %d, dst %d, n %d", w.Rows, f, len(gu), len(h), len(dst), n))
+	}
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n >= gemmMin(w.Type) && usesGemmQ8(w.Type) && f%32 == 0 {
+		p.matMul(dst, w, gu, n, true)
+		return
+	}
+	p.glu = swigluTask{gu: gu, h: h, f: f}
+	p.parallel(n, &p.glu)
+	p.glu = swigluTask{}
+	p.matMul(dst, w, h, n, false)
+}
+
+// swigluTask computes h = silu(gate)·up for rows [lo, hi) of gu (gate
+// then up, f values each).
+type swigluTask struct {
+	gu, h []float32
+	f     int
+}
+
+func (t *swigluTask) Run(_, lo, hi int) {
+	f := t.f
+	for i := lo; i < hi; i++ {
+		gu := t.gu[i*2*f : (i+1)*2*f]
+		kernels.SwiGLU(t.h[i*f:(i+1)*f], gu[:f], gu[f:])
+	}
+}
+
+// matMul is MatMul with p.mu held; gated (int8 GEMM path only) takes x as
+// gate and up rows of 2·w.Cols values (see MatMulSwiGLU).
+func (p *Pool) matMul(dst []float32, w *Matrix, x []float32, n int, gated bool) {
 	t := &p.mm
 	*t = matmulTask{p: p, dst: dst, w: w, x: x, n: n}
 	if n >= gemmMin(w.Type) {
 		t.gemm = true
 		if usesGemmQ8(w.Type) && w.Cols%32 == 0 {
 			t.q8gemm = true
-			p.acts.prepare(x, n, w.Cols, w.Type)
+			p.acts.prepare(x, n, w.Cols, w.Type, gated)
 		}
 		if l := layouts[w.Type]; l != nil && l.cvt != nil {
 			// Pack the activations once for every worker (see runGemmX),

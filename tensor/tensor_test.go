@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/gophi/gophi/tensor/internal/kernels"
@@ -517,6 +518,50 @@ func TestPackQ8Panel(t *testing.T) {
 						t.Fatalf("%s %s panel %+v: byte %d = %#x, want %#x", tier, m.Type, pn, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestMatMulSwiGLU checks the gated product against the SwiGLU pass
+// followed by MatMul, bit for bit: on the int8 prompt path the rows of h
+// are made and quantized one at a time, never stored, and must give the
+// same result; elsewhere h is filled and must hold silu(gate)·up.
+func TestMatMulSwiGLU(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	p := NewPool(2)
+	defer p.Close()
+	for _, typ := range []DType{F32, F16, Q8_0, Q4_0, Q4_K, Q6_K} {
+		rows, f := 40, 256
+		rb, _ := typ.RowBytes(f)
+		data := make([]byte, rb*rows)
+		wf := randVec(r, rows*f, 0.5)
+		for i := 0; i < rows; i++ {
+			if err := QuantizeRow(typ, wf[i*f:(i+1)*f], data[i*rb:(i+1)*rb]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w, err := NewMatrix(typ, rows, f, data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 5, 20, 23, 40} {
+			gu := randVec(r, 2*n*f, 2)
+			want := make([]float32, n*f)
+			for i := 0; i < n; i++ {
+				kernels.SwiGLU(want[i*f:(i+1)*f], gu[2*i*f:2*i*f+f], gu[2*i*f+f:2*(i+1)*f])
+			}
+			wantDst := make([]float32, n*rows)
+			p.MatMul(wantDst, w, want, n)
+			h := make([]float32, n*f)
+			dst := make([]float32, n*rows)
+			p.MatMulSwiGLU(dst, w, gu, n, h)
+			if !slices.Equal(dst, wantDst) {
+				t.Errorf("%v n=%d: MatMulSwiGLU differs from SwiGLU then MatMul", typ, n)
+			}
+			fused := n >= gemmMin(typ) && usesGemmQ8(typ)
+			if !fused && !slices.Equal(h, want) {
+				t.Errorf("%v n=%d: h does not hold silu(gate)·up", typ, n)
 			}
 		}
 	}
