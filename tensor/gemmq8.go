@@ -16,7 +16,19 @@ import (
 
 // usesGemmQ8 reports whether prefill of type t takes the int8 path.
 func usesGemmQ8(t DType) bool {
-	return int8Decode(t) && kernels.HasGemmQ8()
+	if !int8Decode(t) {
+		return false
+	}
+	k := kernels.GemmPlain
+	switch {
+	case fileType(t) == Q8_0:
+		k = kernels.GemmWide
+	case fileType(t) == Q6_K:
+		k = kernels.GemmS16
+	case gemmMins(t):
+		k = kernels.GemmMin
+	}
+	return kernels.HasGemmQ8(k)
 }
 
 // gemmMins reports whether type t's int8 GEMM panels carry per-row mins

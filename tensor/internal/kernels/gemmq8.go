@@ -14,8 +14,32 @@ const Q8MinBlockBytes = 1280
 // Q8Tile is the number of tokens GemmQ8 handles per call.
 const Q8Tile = 6
 
-// HasGemmQ8 reports whether the current tier has the int8 GEMM kernel.
-func HasGemmQ8() bool { return current.gemmQ8 != nil }
+// GemmKind names the int8 GEMM kernel a weight type needs.
+type GemmKind int
+
+const (
+	GemmPlain GemmKind = iota // GemmQ8 with weights ≤ 127 (Q4_0, Q5_0)
+	GemmWide                  // GemmQ8 with weights up to 255 (Q8_0, stored +128)
+	GemmMin                   // GemmQ8Min (Q4_1, Q5_1, Q4_K, Q5_K)
+	GemmS16                   // GemmQ8S16 (Q6_K)
+)
+
+// HasGemmQ8 reports whether the current tier has an int8 GEMM kernel of
+// kind k: AVX-512 VNNI has all; AVX2, whose VPMADDUBSW saturates 16-bit
+// pair sums, has GemmPlain and GemmMin (weights ≤ 63 there).
+func HasGemmQ8(k GemmKind) bool {
+	switch k {
+	case GemmPlain:
+		return current.gemmQ8 != nil
+	case GemmWide:
+		return current.gemmQ8 != nil && current.gemmQ8Wide
+	case GemmMin:
+		return current.gemmQ8Min != nil
+	case GemmS16:
+		return current.gemmQ8S16 != nil
+	}
+	return false
+}
 
 // GemmQ8 computes a 32-row × Q8Tile-token tile: c[i·ldc + r] (+)=
 // Σ_b dw[b][r]·xd[b·ldb + i]·(xi[b·ldb + i] + Σ_k w[b][k][r]·x[i·ldx + 32b + k])

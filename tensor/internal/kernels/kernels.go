@@ -71,6 +71,8 @@ type impl struct {
 	dotQ5_1    rowsKernel
 	gemmQ8Min  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int, xs *float32)
 	gemmQ8S16  func(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb, nb int, c *float32, ldc, add int)
+	// gemmQ8Wide: gemmQ8 takes weights up to 255 (else at most 127).
+	gemmQ8Wide bool
 	dotQ4_0X16 func(w *byte, groups, nb int, xq *int8, xn *int32, xd, dst *float32)
 	dotF16X16  func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no F16X16 repacking
 	dotBF16X16 func(w *byte, groups, cols int, x *float32, dst *float32) // nil: no BF16X16 repacking

@@ -32,6 +32,8 @@ func init() {
 			width:     8,
 			rope:      ropeHalfAVX2,
 			cvtF32F16: cvtF32F16AVX2,
+			gemmQ8:    gemmQ8AVX2,
+			gemmQ8Min: gemmQ8MinAVX2,
 		}
 		best = TierAVX2
 	}
@@ -64,6 +66,7 @@ func init() {
 			gemmQ8:     gemmQ8VNNI,
 			gemmQ8Min:  gemmQ8MinVNNI,
 			gemmQ8S16:  gemmQ8S16VNNI,
+			gemmQ8Wide: true,
 			dotQ4_K:    dotQ4_KVNNI,
 			dotQ6_K:    dotQ6_KVNNI,
 			dotQ5_K:    dotQ5_KVNNI,

@@ -226,6 +226,12 @@ func dotQ5_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, x
 // dotQ6_KAVX2 computes rows Q6_K row · int8 activation dot products (AVX2).
 func dotQ6_KAVX2(w *byte, stride int, rows int, nb int, xq *int8, xd *float32, xn *int32, dst *float32)
 
+// gemmQ8AVX2 adds (or stores) a 32×6 tile of int8 weight blocks (weights ≤ 127) times int8 activations into c (AVX2).
+func gemmQ8AVX2(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int)
+
+// gemmQ8MinAVX2 adds (or stores) a 32×6 tile of int8 weight blocks (weights ≤ 127) times int8 activations into c (AVX2).
+func gemmQ8MinAVX2(w *byte, x *int8, ldx int, xd *float32, xi *int32, ldb int, nb int, c *float32, ldc int, add int, xs *float32)
+
 // ropeHalfAVX512 rotates n pairs (v[j], v[j+half]) by cos[j], sin[j] (NeoX rotate-half); n a multiple of the lane count.
 func ropeHalfAVX512(v *float32, cos *float32, sin *float32, half int, n int)
 

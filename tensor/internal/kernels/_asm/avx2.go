@@ -608,6 +608,8 @@ func avx2Kernels() {
 	dotK45AVX2(false)
 	dotK45AVX2(true)
 	dotQ6_KAVX2()
+	gemmQ8AVX2(false)
+	gemmQ8AVX2(true)
 }
 
 // k4Scales unpacks the 12 scale bytes at wp+4 of a Q4_K/Q5_K block into
