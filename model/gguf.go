@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/gophi/gophi/format/gguf"
-	"github.com/gophi/gophi/tensor"
 )
 
 // GGUF tensor names, as llama.cpp's converter writes them for arch "phi3".
@@ -216,36 +215,13 @@ func FromGGUF(f *gguf.File, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %s: %w", f.Name, err)
 	}
-	pool := opts.pool()
-	var onMatrix func(string, *tensor.Matrix, func() error)
-	var r *repacker
-	if opts.NoMmap {
-		// The weights are in our own memory: rearrange them for this CPU's
-		// kernels where that is faster (16-row interleaved layouts on
-		// AVX-512, see tensor.Matrix.Repack).
-		r = startRepack(pool.Threads())
-		onMatrix = r.add
-	}
-	m, err := newModel(cfg, ggufSource{f}, pool, onMatrix)
-	if r != nil {
-		if rerr := r.finish(); err == nil && rerr != nil {
-			m.Close()
-			return nil, fmt.Errorf("model: %w", rerr)
-		}
-	}
+	m, err := build(cfg, ggufSource{f}, opts)
 	if err != nil {
-		if opts.Pool == nil {
-			pool.Close()
-		}
 		return nil, fmt.Errorf("%w (in %s)", err, f.Name)
 	}
 	if err := f.Loaded(); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("model: %w", err)
-	}
-	if err := m.SetKVType(opts.KVType); err != nil {
-		m.Close()
-		return nil, err
 	}
 	return m, nil
 }

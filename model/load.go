@@ -64,21 +64,12 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	m, err := New(cfg, checkpointSource{ck}, opts.pool())
+	m, err := build(cfg, checkpointSource{ck}, opts)
 	if err != nil {
 		ck.Close()
 		return nil, fmt.Errorf("%w (in %s)", err, filepath.Clean(dir))
 	}
-	if err := m.SetKVType(opts.KVType); err != nil {
-		m.Close()
-		return nil, err
-	}
 	m.closers = append(m.closers, ck.Close)
-	if opts.NoMmap {
-		// Our own memory: BF16 and F16 checkpoints switch to the
-		// interleaved layouts (see tensor.Matrix.Repack).
-		m.repack()
-	}
 	return m, nil
 }
 

@@ -202,20 +202,40 @@ func (m *Model) TensorTypes() map[tensor.DType]int {
 	return out
 }
 
-// repack lets each weight matrix but the embedding switch to a faster
-// in-memory layout, in parallel over matrices.
-func (m *Model) repack() {
-	r := startRepack(m.pool.Threads())
-	for i := range m.w.layers {
-		l := &m.w.layers[i]
-		for _, mt := range []*tensor.Matrix{l.qkv, l.o, l.gateUp, l.down} {
-			r.add("", mt, nil)
+// build binds a model for LoadOptions opts on a pool it starts (or
+// opts.Pool) and sets its KV cache type. With NoMmap the weights are in our
+// own memory, so every matrix but the embedding is handed, as it is bound,
+// to repacking goroutines that switch it to this CPU's faster layout
+// (tensor.Matrix.Repack) once its bytes are in (Tensor.Ready). On error
+// nothing is left running.
+func build(c *Config, src Source, opts LoadOptions) (*Model, error) {
+	pool := opts.pool()
+	var onMatrix func(string, *tensor.Matrix, func() error)
+	var r *repacker
+	if opts.NoMmap {
+		r = startRepack(pool.Threads())
+		onMatrix = r.add
+	}
+	m, err := newModel(c, src, pool, onMatrix)
+	var rerr error
+	if r != nil {
+		rerr = r.finish()
+	}
+	switch {
+	case err != nil:
+		if opts.Pool == nil {
+			pool.Close()
 		}
+		return nil, err
+	case rerr != nil:
+		m.Close()
+		return nil, fmt.Errorf("model: %w", rerr)
 	}
-	if m.w.lmHead != m.w.embed {
-		r.add("", m.w.lmHead, nil)
+	if err := m.SetKVType(opts.KVType); err != nil {
+		m.Close()
+		return nil, err
 	}
-	_ = r.finish() // no ready functions: nothing can fail
+	return m, nil
 }
 
 // repacker repacks weight matrices (tensor.Matrix.Repack) on a few

@@ -117,20 +117,26 @@ func (a *q8acts) prepare(x []float32, n, k int, t DType, gated bool) {
 func (a *q8acts) Run(worker, lo, hi int) {
 	k, pad, off, halves := a.k, a.pad, a.off, a.halves
 	nb := k / 32
-	var row []float32
-	tmp := a.pool.Scratch(worker, 3*nb+k)
+	var row []float32 // with gated: this worker's row of silu(gate)·up
+	n := 3 * nb
 	if a.gated {
-		row = tmp[3*nb : 3*nb+k]
+		n += k
 	}
+	tmp := a.pool.Scratch(worker, n)
 	ds := tmp[:nb]
 	sums := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[nb])), nb)
 	los := unsafe.Slice((*int32)(unsafe.Pointer(&tmp[2*nb])), nb)
+	if a.gated {
+		row = tmp[3*nb:]
+	}
 	for i := lo; i < hi; i++ {
-		src := a.src[i*k : (i+1)*k]
+		var src []float32
 		if a.gated {
 			gu := a.src[2*i*k : 2*(i+1)*k]
 			kernels.SwiGLU(row, gu[:k], gu[k:])
 			src = row
+		} else {
+			src = a.src[i*k : (i+1)*k]
 		}
 		kernels.QuantQ8Blocks(src, a.x[i*k:(i+1)*k], ds, sums, los)
 		for b := 0; b < nb; b++ {

@@ -159,64 +159,6 @@ func SwiGLU(h, g, u []float32) {
 	}
 }
 
-// F32ToF16 converts a float32 to IEEE half precision, rounding to nearest
-// even, with overflow to infinity and NaN preserved (as a quiet NaN).
-func F32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff { // Inf/NaN
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 { // subnormal or zero in half
-		if e < -10 {
-			return sign
-		}
-		m := mant | 0x800000
-		shift := uint32(14 - e)
-		half := m >> shift
-		rem := m & (1<<shift - 1)
-		mid := uint32(1) << (shift - 1)
-		if rem > mid || (rem == mid && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
-	}
-	half := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // may carry into the exponent, which is still correct
-	}
-	return sign | uint16(half)
-}
-
-// CvtF32F16 converts len(dst) float32 values in src to IEEE halves,
-// bit-identical to F32ToF16 except that a NaN may keep payload bits.
-func CvtF32F16(dst []uint16, src []float32) {
-	n := len(dst)
-	if n == 0 {
-		return
-	}
-	_ = src[n-1]
-	m := 0
-	if current.cvtF32F16 != nil {
-		if m = n - n%16; m > 0 {
-			current.cvtF32F16(unsafe.SliceData(dst), unsafe.SliceData(src), m)
-		}
-	}
-	for i := m; i < n; i++ {
-		dst[i] = F32ToF16(src[i])
-	}
-}
-
 // RopeHalf rotates the pairs (v[j], v[j+half]), half = len(cos), by cos[j]
 // and sin[j]: (x0·c − x1·s, x1·c + x0·s), each product and sum rounded to
 // float32 on its own (no fused multiply-add), so every tier agrees bit for

@@ -26,7 +26,8 @@ const (
 
 // HasGemmQ8 reports whether the current tier has an int8 GEMM kernel of
 // kind k: AVX-512 VNNI has all; AVX2, whose VPMADDUBSW saturates 16-bit
-// pair sums, has GemmPlain and GemmMin (weights ≤ 63 there).
+// pair sums, has GemmPlain and GemmMin (weights ≤ 127), not GemmWide nor
+// GemmS16.
 func HasGemmQ8(k GemmKind) bool {
 	switch k {
 	case GemmPlain:
