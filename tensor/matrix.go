@@ -112,6 +112,9 @@ func F16sToF32(dst []float32, src []uint16) {
 // ExpSub replaces x[i] by exp(x[i]−m), m ≥ max(x), and returns the sum.
 func ExpSub(x []float32, m float32) float32 { return kernels.ExpSub(x, m) }
 
+// SwiGLU sets h[i] = silu(g[i])·u[i] over len(h) values.
+func SwiGLU(h, g, u []float32) { kernels.SwiGLU(h, g, u) }
+
 // gemmMinTokens is the batch size from which MatMul switches from one dot
 // product per row and token (memory-bound decoding) to dequantizing panels
 // of rows and running the GEMM micro-kernel (compute-bound prefill).

@@ -50,6 +50,8 @@ type Pool struct {
 	pack    packTask  // packs them
 	mm      matmulTask
 	glu     swigluTask // MatMulSwiGLU's unfused pass
+	gemmT   gemmTask      // GemmNT/GemmNN
+	transT  transposeTask // Transpose
 	// exactHalf keeps F16 and BF16 prompt products in float32 instead of
 	// bfloat16 pairs (see SetExactHalf).
 	exactHalf bool

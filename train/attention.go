@@ -1,0 +1,128 @@
+package train
+
+import (
+	"math"
+
+	"github.com/gophi/gophi/tensor"
+)
+
+// Causal attention with grouped keys and values, one (sequence, head) at a
+// time as whole-sequence products on the GEMM micro-kernel:
+//
+//	S = Q·Kᵀ/√hd, P = softmax(S) over the visible keys, O = P·V
+//
+// Row i of P sees keys j ≤ i (and i − j < SlidingWindow when the config
+// has one); P is kept for the backward pass:
+//
+//	dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)) / √hd,
+//	dQ = dS·K, dK += dSᵀ·Q, dV += Pᵀ·dO
+//
+// where dK and dV sum over the query heads sharing a key head, so one
+// backward unit is a (sequence, key head) pair and runs its heads in turn.
+
+// visible returns the first and one-past-last key visible to query i.
+func (m *Model) visible(i int) (int, int) {
+	lo := 0
+	if w := m.Config.SlidingWindow; w > 0 && i-w+1 > 0 {
+		lo = i - w + 1
+	}
+	return lo, i + 1
+}
+
+// attentionUnit runs the forward pass of units [lo, hi) = (sequence, head).
+func (m *Model) attentionUnit(worker, lo, hi int) {
+	c, t := m.Config, m.Seq
+	la := &m.a.layers[m.op.l]
+	hd, qkv, d := c.HeadDim, c.QKVDim(), c.Hidden
+	qd, kvd := c.Heads*hd, c.KVHeads*hd
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	buf := m.a.gemmWork[worker]
+	for u := lo; u < hi; u++ {
+		b, h := u/c.Heads, u%c.Heads
+		g := h / (c.Heads / c.KVHeads)
+		base := b * t * qkv
+		q := la.qkv[base+h*hd:]
+		k := la.qkv[base+qd+g*hd:]
+		v := la.qkv[base+qd+kvd+g*hd:]
+		p := la.p[u*t*t : (u+1)*t*t]
+		tensor.GemmNTSerial(buf, p, t, q, qkv, k, qkv, t, t, hd, false)
+		for i := 0; i < t; i++ {
+			row := p[i*t : (i+1)*t]
+			j0, j1 := m.visible(i)
+			vis := row[j0:j1]
+			mx := float32(math.Inf(-1))
+			for j := range vis {
+				vis[j] *= scale
+				mx = max(mx, vis[j])
+			}
+			inv := 1 / tensor.ExpSub(vis, mx)
+			for j := range vis {
+				vis[j] *= inv
+			}
+			clear(row[:j0])
+			clear(row[j1:])
+		}
+		tensor.GemmNNSerial(buf, la.att[b*t*d+h*hd:], d, p, t, v, qkv, t, hd, t, false)
+	}
+}
+
+// attentionBackUnit runs the backward pass of units [lo, hi) = (sequence,
+// key head), from dO (a.datt) into a.dqkv.
+func (m *Model) attentionBackUnit(worker, lo, hi int) {
+	c, t := m.Config, m.Seq
+	a := &m.a
+	la := &a.layers[m.op.l]
+	hd, qkv, d := c.HeadDim, c.QKVDim(), c.Hidden
+	qd, kvd := c.Heads*hd, c.KVHeads*hd
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	buf := a.gemmWork[worker]
+	work := a.attnWork[worker]
+	ds, tr := work[:t*t], work[t*t:2*t*t]
+	for u := lo; u < hi; u++ {
+		b, g := u/c.KVHeads, u%c.KVHeads
+		base := b * t * qkv
+		k := la.qkv[base+qd+g*hd:]
+		v := la.qkv[base+qd+kvd+g*hd:]
+		dk := a.dqkv[base+qd+g*hd:]
+		dv := a.dqkv[base+qd+kvd+g*hd:]
+		for h := g * group; h < (g+1)*group; h++ {
+			q := la.qkv[base+h*hd:]
+			dq := a.dqkv[base+h*hd:]
+			o := la.att[b*t*d+h*hd:]
+			do := a.datt[b*t*d+h*hd:]
+			p := la.p[(b*c.Heads+h)*t*t : (b*c.Heads+h+1)*t*t]
+			tensor.GemmNTSerial(buf, ds, t, do, d, v, qkv, t, t, hd, false) // dP
+			for i := 0; i < t; i++ {
+				di := tensor.Dot(do[i*d:i*d+hd], o[i*d:i*d+hd])
+				j0, j1 := m.visible(i)
+				row, pr := ds[i*t:(i+1)*t], p[i*t:(i+1)*t]
+				for j := j0; j < j1; j++ {
+					row[j] = pr[j] * (row[j] - di) * scale
+				}
+				clear(row[:j0])
+				clear(row[j1:])
+			}
+			first := h == g*group
+			tensor.GemmNNSerial(buf, dq, qkv, ds, t, k, qkv, t, hd, t, false)
+			transposeSquare(tr, ds, t)
+			tensor.GemmNNSerial(buf, dk, qkv, tr, t, q, qkv, t, hd, t, !first)
+			transposeSquare(tr, p, t)
+			tensor.GemmNNSerial(buf, dv, qkv, tr, t, do, d, t, hd, t, !first)
+		}
+	}
+}
+
+// transposeSquare sets dst = srcᵀ for t×t matrices, in 16×16 blocks.
+func transposeSquare(dst, src []float32, t int) {
+	const b = 16
+	for i0 := 0; i0 < t; i0 += b {
+		for j0 := 0; j0 < t; j0 += b {
+			for i := i0; i < min(t, i0+b); i++ {
+				for j := j0; j < min(t, j0+b); j++ {
+					dst[j*t+i] = src[i*t+j]
+				}
+			}
+		}
+	}
+}
