@@ -49,7 +49,7 @@ type Pool struct {
 	xpack   []float32 // activations packed for the F16X/BF16X GEMM
 	pack    packTask  // packs them
 	mm      matmulTask
-	glu     swigluTask // MatMulSwiGLU's unfused pass
+	glu     swigluTask    // MatMulSwiGLU's unfused pass
 	gemmT   gemmTask      // GemmNT/GemmNN
 	transT  transposeTask // Transpose
 	// exactHalf keeps F16 and BF16 prompt products in float32 instead of
