@@ -34,7 +34,7 @@ const Header = "step,train_loss,val_loss,lr,tokens_per_s,grad_norm"
 // Row is one logged training step.
 type Row struct {
 	Step       int     // optimizer steps done
-	TrainLoss  float64 // mean training loss over the steps since the last row
+	TrainLoss  float64 // training loss at Step (as the trainer logs it, e.g. the mean since the last row)
 	ValLoss    float64 // validation loss at Step; NaN when no validation ran
 	LR         float64 // learning rate used at Step
 	TokensPerS float64 // training throughput, tokens per second

@@ -73,8 +73,9 @@ func IsTerminal(f *os.File) bool {
 
 // Update records that step steps are done, with the current training loss,
 // learning rate, throughput (tokens per second) and arithmetic rate (GFLOPS;
-// 0 or less leaves it out), and shows it as the module's rules for tty and
-// plain output allow.
+// 0 or less leaves it out), and shows it: on a terminal at most once per
+// RedrawInterval, otherwise as NewProgress describes; the last step (step >=
+// total) is always shown.
 func (p *Progress) Update(step int, loss, lr, tokPerS float64, gflops float64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

@@ -35,6 +35,14 @@ const (
 // losses may be left out of the y range (see RenderSVG).
 const headFraction = 0.02
 
+// yPad is the share of the loss range added below and above it before it is
+// rounded to ticks.
+const yPad = 0.04
+
+// clipMargin is how far (pixels) dots and lines may reach past the plot's
+// frame before they are clipped, so a dot on the frame is drawn whole.
+const clipMargin = 4
+
 // WriteSVG draws the loss curve of rows to path (atomically) as a
 // self-contained 800×480 SVG; see RenderSVG.
 func WriteSVG(path string, rows []Row, title string) error {
@@ -57,8 +65,9 @@ func WriteSVG(path string, rows []Row, title string) error {
 // the largest loss after the first 2% of the step range, so that the huge
 // losses of the first steps do not flatten the rest of the curve into a line
 // along the bottom: those early points are drawn above the plot's top and
-// clipped. When the early losses would stretch the range by less than half
-// again, they are kept in it and nothing is clipped. (A logarithmic axis was
+// clipped, and the legend names the highest of them ("clipped: 1e+06 at step
+// 0"). Early losses that would stretch the range by less than half again
+// (below min + 1.5·(max − min)) are kept in it. (A logarithmic axis was
 // the other choice; a clipped linear one keeps the late, small differences
 // that matter when comparing runs readable and its ticks simple.)
 //
@@ -92,34 +101,44 @@ func series(rows []Row) (train, val []point) {
 	return train, val
 }
 
-// yRange is the loss range to show (before rounding to ticks) and whether
-// some early points lie above it.
-func yRange(train, val []point, xlo, xhi int) (lo, hi float64, clipped bool) {
-	lo, hi = math.Inf(1), math.Inf(-1)
-	headMax, tailMax := math.Inf(-1), math.Inf(-1)
+// yRange is the loss range to show (before rounding to ticks). When early
+// points lie above it, peak is the highest of them (clipped is true).
+func yRange(train, val []point, xlo, xhi int) (lo, hi float64, peak point, clipped bool) {
+	lo = math.Inf(1)
+	tailMax := math.Inf(-1)
 	cut := float64(xlo) + headFraction*float64(xhi-xlo)
-	for _, s := range [][]point{train, val} {
+	head := func(p point) bool { return xhi > xlo && (float64(p.step) < cut || p.step == xlo) }
+	all := [][]point{train, val}
+	for _, s := range all {
 		for _, p := range s {
 			lo = math.Min(lo, p.v)
-			if xhi > xlo && (float64(p.step) < cut || p.step == xlo) {
-				headMax = math.Max(headMax, p.v)
-			} else {
+			if !head(p) {
 				tailMax = math.Max(tailMax, p.v)
 			}
 		}
 	}
 	if math.IsInf(lo, 1) {
-		return 0, 1, false
+		return 0, 1, point{}, false
 	}
-	hi = math.Max(headMax, tailMax)
-	if math.IsInf(tailMax, -1) || headMax <= tailMax {
-		return lo, hi, false
+	// Early points are kept in the range when they stretch it by less than
+	// half again; only those beyond are clipped. (A flat tail counts as
+	// spanning 5% of its value, so a slightly higher first loss stays.)
+	limit := math.Inf(1)
+	if !math.IsInf(tailMax, -1) {
+		limit = lo + 1.5*math.Max(tailMax-lo, 0.05*math.Abs(tailMax))
 	}
-	// Clip the head only where it would stretch the range by half or more.
-	if headMax-lo < 1.5*(tailMax-lo) {
-		return lo, hi, false
+	hi = math.Inf(-1)
+	peak.v = math.Inf(-1)
+	for _, s := range all {
+		for _, p := range s {
+			if !head(p) || p.v <= limit {
+				hi = math.Max(hi, p.v)
+			} else if p.v > peak.v {
+				peak, clipped = p, true
+			}
+		}
 	}
-	return lo, tailMax, true
+	return lo, hi, peak, clipped
 }
 
 // niceStep is a 1, 2 or 5 times a power of ten near span/target.
@@ -212,7 +231,17 @@ func drawSVG(b *bytes.Buffer, rows []Row, title string) {
 			xmax = xmin + 1
 		}
 	}
-	ylo, yhi, clipped := yRange(train, val, xlo, xhi)
+	if len(rows) > 0 && xlo >= 0 && xmin < 0 { // one row at step 0: no negative steps
+		xmin = 0
+	}
+	ylo, yhi, peak, clipped := yRange(train, val, xlo, xhi)
+	if span := yhi - ylo; span > 0 { // keep the curve off the frame
+		lo := ylo - yPad*span
+		if ylo >= 0 && lo < 0 {
+			lo = 0
+		}
+		ylo, yhi = lo, yhi+yPad*span
+	}
 	ymin, ymax, ystep := ticks(ylo, yhi, 6)
 
 	px := func(step float64) float64 {
@@ -230,7 +259,7 @@ func drawSVG(b *bytes.Buffer, rows []Row, title string) {
 `, svgWidth, svgHeight, svgWidth, svgHeight)
 	fmt.Fprintf(b, "<title>%s</title>\n", escape(title))
 	fmt.Fprintf(b, `<defs><clipPath id="plot"><rect x="%d" y="%d" width="%d" height="%d"/></clipPath></defs>
-`, plotLeft, plotTop, plotRight-plotLeft, plotBottom-plotTop)
+`, plotLeft-clipMargin, plotTop-clipMargin, plotRight-plotLeft+2*clipMargin, plotBottom-plotTop+2*clipMargin)
 	fmt.Fprintf(b, `<rect width="%d" height="%d" fill="#ffffff"/>
 `, svgWidth, svgHeight)
 	fmt.Fprintf(b, `<text x="%d" y="26" text-anchor="middle" font-size="16" font-weight="bold" fill="#222222">%s</text>
@@ -316,10 +345,6 @@ func drawSVG(b *bytes.Buffer, rows []Row, title string) {
 		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" font-size="16" fill="#888888">no data</text>
 `, (plotLeft+plotRight)/2, (plotTop+plotBottom)/2)
 	}
-	if clipped {
-		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="start" font-size="11" fill="#888888">first steps' loss above the top (clipped)</text>
-`, plotLeft+6, plotTop+14)
-	}
 
 	// Legend, top right inside the plot (a loss curve falls from the top left).
 	last := func(pts []point) string {
@@ -333,13 +358,22 @@ func drawSVG(b *bytes.Buffer, rows []Row, title string) {
 		{"train", trainColor, "train " + last(train)},
 		{"val", valColor, "val " + last(val)},
 	}
-	const lw, lh = 232, 46
+	if clipped {
+		legend = append(legend, struct{ name, color, text string }{"clipped", "#888888",
+			"clipped: " + strconv.FormatFloat(peak.v, 'g', 4, 64) + " at step " + strconv.Itoa(peak.step)})
+	}
+	const lw = 232
+	lh := 10 + 18*len(legend)
 	lx, ly := plotRight-lw-8, plotTop+8
 	fmt.Fprintf(b, `<g id="legend"><rect x="%d" y="%d" width="%d" height="%d" fill="#ffffff" fill-opacity="0.9" stroke="#bbbbbb"/>
 `, lx, ly, lw, lh)
 	for i, e := range legend {
 		y := ly + 15 + 18*i
-		fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`, lx+10, y, lx+34, y, e.color)
+		if e.name == "clipped" { // an arrow pointing up out of the plot
+			fmt.Fprintf(b, `<path d="M%d %dl-5 7h10z" fill="%s"/>`, lx+22, y-5, e.color)
+		} else {
+			fmt.Fprintf(b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2"/>`, lx+10, y, lx+34, y, e.color)
+		}
 		if e.name == "val" {
 			fmt.Fprintf(b, `<circle cx="%d" cy="%d" r="3" fill="%s"/>`, lx+22, y, e.color)
 		}
