@@ -236,14 +236,18 @@ func f32Bytes(f []float32) []byte {
 }
 
 // FLOPsPerToken returns the model FLOPs of one trained token (forward and
-// backward): 6 per weight of every matrix product (the embedding lookup
-// is not one; a tied head is) plus attention's 6·layers·seq·hidden on
-// average over a causal window of seq tokens (2 products of seq/2 keys
-// forward, 4 backward, 2 FLOPs each), as PaLM's appendix B counts them.
-func (m *Model) FLOPsPerToken() float64 {
-	c := m.Config
+// backward) for the model's shape and sequence length.
+func (m *Model) FLOPsPerToken() float64 { return FLOPsPerToken(m.Config, m.Seq) }
+
+// FLOPsPerToken returns the model FLOPs of one trained token (forward and
+// backward) of configuration c on sequences of seq tokens: 6 per weight of
+// every matrix product (the embedding lookup is not one; a tied head is)
+// plus attention's 6·layers·seq·hidden (its two products over seq/2 keys
+// on average, 2 FLOPs each, times 3 for forward and backward), as PaLM's
+// appendix B and llama2.c count them.
+func FLOPsPerToken(c *model.Config, seq int) float64 {
 	var mat float64
-	for _, p := range m.Params {
+	for _, p := range ParamLayout(c) {
 		if p.Decay && p.Name != model.NameEmbed {
 			mat += float64(p.Len)
 		}
@@ -251,9 +255,8 @@ func (m *Model) FLOPsPerToken() float64 {
 	if c.TieEmbeddings {
 		mat += float64(c.VocabSize * c.Hidden)
 	}
-	return 6*mat + 6*float64(c.Layers*m.Seq*c.Hidden)
+	return 6*mat + 6*float64(c.Layers*seq*c.Hidden)
 }
-
 // SetWeights copies every parameter from src (any tensor type the runtime
 // reads: F32, F16, BF16 or a quantized type, dequantized), checking names
 // and shapes.

@@ -9,6 +9,7 @@
 //	gophi synth COMMAND [flags]        synthetic training data
 //	gophi tokenizer train [flags] IN   train a BPE tokenizer
 //	gophi tokenize [flags] IN          documents -> token shards
+//	gophi train [flags]                train a model on token shards
 //
 // MODEL is a Hugging Face model folder (config.json, *.safetensors,
 // tokenizer.json) or a .gguf file. Flags go before the positional arguments.
@@ -39,6 +40,7 @@ Usage:
   gophi synth COMMAND [flags]        make synthetic training data (stories, questions, chats, teacher data)
   gophi tokenizer train [flags] IN   train a BPE tokenizer (Phi-3's kind) and write its tokenizer.json
   gophi tokenize [flags] IN          encode documents into token shards for training
+  gophi train [flags]                train a Phi-3-architecture model on token shards (or --resume a run)
   gophi version                      print gophi's version
 
 MODEL is a Hugging Face model folder (config.json, *.safetensors, tokenizer.json)
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdTokenizer(ctx, args[1:], stdin, stdout, stderr)
 	case "tokenize":
 		return cmdTokenize(ctx, args[1:], stdin, stdout, stderr)
+	case "train":
+		return cmdTrain(ctx, args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "gophi version", version)
 		return nil
