@@ -257,6 +257,7 @@ func FLOPsPerToken(c *model.Config, seq int) float64 {
 	}
 	return 6*mat + 6*float64(c.Layers*seq*c.Hidden)
 }
+
 // SetWeights copies every parameter from src (any tensor type the runtime
 // reads: F32, F16, BF16 or a quantized type, dequantized), checking names
 // and shapes.
