@@ -113,13 +113,93 @@ func canonicalTemplate(s string) string {
 	return b.String()
 }
 
+// ChatPart says what a segment of a rendered chat is (ChatSegment.Part).
+type ChatPart uint8
+
+// The parts of a rendered chat.
+const (
+	// PartMarkup is template text: BOS, role markers, the newlines and
+	// separators around them, the generation prompt.
+	PartMarkup ChatPart = iota
+	// PartContent is a message's content.
+	PartContent
+	// PartEnd is the end-of-turn marker that closes a message ("<|end|>",
+	// Phi-4's "<|im_end|>").
+	PartEnd
+	// PartEOS is the EOS that some templates put after the last message.
+	PartEOS
+)
+
+// String returns the part's name.
+func (p ChatPart) String() string {
+	switch p {
+	case PartMarkup:
+		return "markup"
+	case PartContent:
+		return "content"
+	case PartEnd:
+		return "end"
+	case PartEOS:
+		return "eos"
+	}
+	return fmt.Sprintf("ChatPart(%d)", uint8(p))
+}
+
+// ChatSegment is a piece of a rendered chat: the rendered text is the
+// concatenation of the segments' texts, in order.
+type ChatSegment struct {
+	// Text is the segment's text (never empty).
+	Text string
+	// Part says what the text is.
+	Part ChatPart
+	// Role is the role of the message that the content or end marker
+	// belongs to, or that a role marker (the generation prompt included)
+	// opens; "" for BOS, EOS and separators outside messages.
+	Role string
+}
+
 // RenderChat renders messages in the given family's format (see the Family
 // constants). bos and eos are the BOS and EOS token strings; bos is used
 // only by families whose template starts with bos_token (FamilyPhi3Small,
 // and FamilyPhi3Legacy when bos is not empty), eos only by families that
 // end with eos_token when no generation prompt is asked for.
 func RenderChat(family string, msgs []Message, addGenerationPrompt bool, bos, eos string) (string, error) {
+	segs, err := RenderChatSegments(family, msgs, addGenerationPrompt, bos, eos)
+	if err != nil {
+		return "", err
+	}
+	n := 0
+	for _, sg := range segs {
+		n += len(sg.Text)
+	}
 	var b strings.Builder
+	b.Grow(n)
+	for _, sg := range segs {
+		b.WriteString(sg.Text)
+	}
+	return b.String(), nil
+}
+
+// RenderChatSegments is RenderChat with the text cut into segments, each
+// tagged with what it is and whose message it belongs to: every message
+// becomes its role marker (PartMarkup), its content (PartContent, absent
+// when empty), its end-of-turn marker (PartEnd) and the newline after it
+// (PartMarkup), as the family renders them. The segments' texts joined are
+// RenderChat's string.
+func RenderChatSegments(family string, msgs []Message, addGenerationPrompt bool, bos, eos string) ([]ChatSegment, error) {
+	segs := make([]ChatSegment, 0, 4*len(msgs)+2)
+	add := func(part ChatPart, role, text string) {
+		if text != "" {
+			segs = append(segs, ChatSegment{Text: text, Part: part, Role: role})
+		}
+	}
+	// turn adds one message as head + content + end + tail.
+	turn := func(m Message, head, end, tail string) {
+		add(PartMarkup, m.Role, head)
+		add(PartContent, m.Role, m.Content)
+		add(PartEnd, m.Role, end)
+		add(PartMarkup, m.Role, tail)
+	}
 	switch family {
 	case FamilyPhi3, FamilyPhi3System:
 		for _, m := range msgs {
@@ -132,63 +212,64 @@ func RenderChat(family string, msgs []Message, addGenerationPrompt bool, bos, eo
 			default:
 				continue
 			}
-			b.WriteString("<|" + m.Role + "|>\n" + m.Content + "<|end|>\n")
+			turn(m, "<|"+m.Role+"|>\n", "<|end|>", "\n")
 		}
 		if addGenerationPrompt {
-			b.WriteString("<|assistant|>\n")
+			add(PartMarkup, "assistant", "<|assistant|>\n")
 		} else {
-			b.WriteString(eos)
+			add(PartEOS, "", eos)
 		}
 	case FamilyPhi3Legacy:
-		b.WriteString(bos)
+		add(PartMarkup, "", bos)
 		for _, m := range msgs {
 			switch m.Role {
 			case "user":
-				b.WriteString("<|user|>\n" + m.Content + "<|end|>\n<|assistant|>\n")
+				turn(m, "<|user|>\n", "<|end|>", "\n")
+				add(PartMarkup, "assistant", "<|assistant|>\n")
 			case "assistant":
-				b.WriteString(m.Content + "<|end|>\n")
+				turn(m, "", "<|end|>", "\n")
 			}
 		}
 	case FamilyPhi3Small:
-		b.WriteString(bos)
+		add(PartMarkup, "", bos)
 		for _, m := range msgs {
-			b.WriteString("<|" + m.Role + "|>\n" + m.Content + "<|end|>\n")
+			turn(m, "<|"+m.Role+"|>\n", "<|end|>", "\n")
 		}
 		if addGenerationPrompt {
-			b.WriteString("<|assistant|>\n")
+			add(PartMarkup, "assistant", "<|assistant|>\n")
 		} else {
-			b.WriteString(eos)
+			add(PartEOS, "", eos)
 		}
 	case FamilyPhi4Mini:
 		for _, m := range msgs {
-			b.WriteString("<|" + m.Role + "|>" + m.Content + "<|end|>")
+			turn(m, "<|"+m.Role+"|>", "<|end|>", "")
 		}
 		if addGenerationPrompt {
-			b.WriteString("<|assistant|>")
+			add(PartMarkup, "assistant", "<|assistant|>")
 		} else {
-			b.WriteString(eos)
+			add(PartEOS, "", eos)
 		}
 	case FamilyPhi4:
 		for _, m := range msgs {
 			switch m.Role {
 			case "system", "user", "assistant":
-				b.WriteString("<|im_start|>" + m.Role + "<|im_sep|>" + m.Content + "<|im_end|>")
+				turn(m, "<|im_start|>"+m.Role+"<|im_sep|>", "<|im_end|>", "")
 			}
 		}
 		if addGenerationPrompt {
-			b.WriteString("<|im_start|>assistant<|im_sep|>")
+			add(PartMarkup, "assistant", "<|im_start|>assistant<|im_sep|>")
 		}
 	case FamilyGeneric:
 		for _, m := range msgs {
-			b.WriteString("<|" + m.Role + "|>\n" + m.Content + "<|end|>\n")
+			turn(m, "<|"+m.Role+"|>\n", "<|end|>", "\n")
 		}
 		if addGenerationPrompt {
-			b.WriteString("<|assistant|>\n")
+			add(PartMarkup, "assistant", "<|assistant|>\n")
 		}
 	default:
-		return "", fmt.Errorf("tokenizer: unknown chat template family %q", family)
+		return nil, fmt.Errorf("tokenizer: unknown chat template family %q", family)
 	}
-	return b.String(), nil
+	return segs, nil
 }
 
 // ChatFamily returns the family of the tokenizer's chat template
@@ -200,10 +281,25 @@ func (t *Tokenizer) ChatFamily() string { return DetectChatFamily(t.chatTemplate
 // missing or unknown), using the tokenizer's BOS and EOS strings. Encode the
 // result with Encode(text, false): templates that need BOS contain it.
 func (t *Tokenizer) ApplyChatTemplate(msgs []Message, addGenerationPrompt bool) (string, error) {
-	fam := t.ChatFamily()
-	bos := ""
-	if fam != FamilyPhi3Legacy || strings.Contains(t.chatTemplate, "bos_token") {
+	fam, bos, eos := t.chatSpecials()
+	return RenderChat(fam, msgs, addGenerationPrompt, bos, eos)
+}
+
+// ChatSegments is ApplyChatTemplate cut into tagged segments (see
+// RenderChatSegments): their texts joined are ApplyChatTemplate's string.
+// With EncodeSpans it tells which token ids come from which message, e.g.
+// to train on the assistant's tokens only.
+func (t *Tokenizer) ChatSegments(msgs []Message, addGenerationPrompt bool) ([]ChatSegment, error) {
+	fam, bos, eos := t.chatSpecials()
+	return RenderChatSegments(fam, msgs, addGenerationPrompt, bos, eos)
+}
+
+// chatSpecials returns the chat family and the BOS and EOS strings its
+// rendering uses.
+func (t *Tokenizer) chatSpecials() (family, bos, eos string) {
+	family = t.ChatFamily()
+	if family != FamilyPhi3Legacy || strings.Contains(t.chatTemplate, "bos_token") {
 		bos = t.Token(t.bos)
 	}
-	return RenderChat(fam, msgs, addGenerationPrompt, bos, t.Token(t.eos))
+	return family, bos, t.Token(t.eos)
 }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -88,5 +89,117 @@ func TestApplyChatTemplateNoGeneration(t *testing.T) {
 	}
 	if want := "<|user|>\nHi<|end|>\n<|endoftext|>"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+// TestRenderChatSegments: for every family the segments join to
+// RenderChat's text, are never empty, and tag content and end markers with
+// their message's role.
+func TestRenderChatSegments(t *testing.T) {
+	msgs := []Message{
+		{"system", "Be kind."}, {"user", "Hi"}, {"assistant", "Hello"}, {"user", "More"}, {"assistant", ""},
+	}
+	for _, fam := range []string{FamilyPhi3, FamilyPhi3System, FamilyPhi3Legacy, FamilyPhi3Small, FamilyPhi4Mini, FamilyPhi4, FamilyGeneric} {
+		for _, addGen := range []bool{false, true} {
+			segs, err := RenderChatSegments(fam, msgs, addGen, "<BOS>", "<EOS>")
+			if err != nil {
+				t.Fatal(err)
+			}
+			text, _ := RenderChat(fam, msgs, addGen, "<BOS>", "<EOS>")
+			var b strings.Builder
+			var contents, ends []string
+			for _, sg := range segs {
+				if sg.Text == "" {
+					t.Errorf("%s: empty %s segment", fam, sg.Part)
+				}
+				b.WriteString(sg.Text)
+				switch sg.Part {
+				case PartContent:
+					contents = append(contents, sg.Role+":"+sg.Text)
+				case PartEnd:
+					ends = append(ends, sg.Role)
+				case PartEOS:
+					if sg.Text != "<EOS>" {
+						t.Errorf("%s: EOS segment %q", fam, sg.Text)
+					}
+				}
+			}
+			if b.String() != text {
+				t.Errorf("%s addGen=%v: segments join to\n%q\nRenderChat gives\n%q", fam, addGen, b.String(), text)
+			}
+			wantContents := []string{"system:Be kind.", "user:Hi", "assistant:Hello", "user:More"}
+			wantEnds := []string{"system", "user", "assistant", "user", "assistant"}
+			if fam == FamilyPhi3Legacy { // drops system messages
+				wantContents, wantEnds = wantContents[1:], wantEnds[1:]
+			}
+			if !slices.Equal(contents, wantContents) || !slices.Equal(ends, wantEnds) {
+				t.Errorf("%s: contents %q, ends %q", fam, contents, ends)
+			}
+		}
+	}
+	if _, err := RenderChatSegments("jinja", msgs, true, "", ""); err == nil {
+		t.Error("unknown family accepted")
+	}
+	tk := phi3(t)
+	segs, err := tk.ChatSegments(msgs, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := tk.ApplyChatTemplate(msgs, false)
+	var b strings.Builder
+	for _, sg := range segs {
+		b.WriteString(sg.Text)
+	}
+	if b.String() != text || segs[len(segs)-1].Part != PartEOS {
+		t.Errorf("ChatSegments join to %q, ApplyChatTemplate gives %q", b.String(), text)
+	}
+}
+
+// TestEncodeSpans: EncodeSpans gives Encode's ids, and its spans cover them
+// in order: added tokens where their text is, text segments whose own
+// encoding is their ids.
+func TestEncodeSpans(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var texts []string
+	for _, g := range chatGold(t) {
+		texts = append(texts, g.Text)
+	}
+	for _, g := range gold(t) {
+		texts = append(texts, g.Text)
+	}
+	for range 300 {
+		texts = append(texts, randomText(r, true))
+	}
+	texts = append(texts, "", "<|end|>", "  <|user|>\n  hi <|end|>\n\n<|assistant|>", "<s>x</s>")
+	for name, tk := range map[string]*Tokenizer{"phi3": phi3(t), "phi4": phi4(t)} {
+		for _, text := range texts {
+			ids, spans := tk.EncodeSpans(text)
+			if want := tk.Encode(text, false); !slices.Equal(ids, want) {
+				t.Fatalf("%s: EncodeSpans(%q) ids\n%v\nEncode\n%v", name, text, ids, want)
+			}
+			n, end := 0, 0
+			for _, sp := range spans {
+				if sp.Start < end || sp.End < sp.Start || sp.End > len(text) {
+					t.Fatalf("%s: %q: span %+v after %d", name, text, sp, end)
+				}
+				got := ids[n : n+sp.N]
+				if sp.Added {
+					if id, ok := tk.ID(text[sp.Start:sp.End]); sp.N != 1 || !ok || id != got[0] {
+						t.Fatalf("%s: %q: added span %+v (%q) has ids %v", name, text, sp, text[sp.Start:sp.End], got)
+					}
+				} else if tk.norm.empty() {
+					// A text segment without added tokens in it encodes alone
+					// to the same ids.
+					if alone := tk.Encode(text[sp.Start:sp.End], false); !slices.Equal(alone, got) {
+						t.Fatalf("%s: %q: span %q has ids %v, alone %v", name, text, text[sp.Start:sp.End], got, alone)
+					}
+				}
+				n += sp.N
+				end = sp.End
+			}
+			if n != len(ids) {
+				t.Fatalf("%s: %q: spans hold %d of %d ids", name, text, n, len(ids))
+			}
+		}
 	}
 }

@@ -34,6 +34,12 @@
 // tokenizer.json as such a vocabulary ("llama" with scores chosen so that
 // both paths give the same ids, or "gpt2" with the merges).
 //
+// Chat templates render natively by family (RenderChat, ApplyChatTemplate);
+// RenderChatSegments and Tokenizer.ChatSegments give the same text cut into
+// segments tagged with their message's role and part (marker, content,
+// end-of-turn, EOS), and Tokenizer.EncodeSpans says which text each id came
+// from, which together tell which tokens of a chat are the assistant's.
+//
 // A Tokenizer is immutable after construction and safe for concurrent use.
 // A Decoder is not safe for concurrent use.
 package tokenizer

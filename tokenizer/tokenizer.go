@@ -180,20 +180,64 @@ func (t *Tokenizer) NamedChatTemplate(name string) (string, bool) {
 // tokenizer encodes the bytes as they are (the split patterns treat an
 // invalid byte as a symbol character).
 func (t *Tokenizer) Encode(text string, addSpecial bool) []int32 {
+	return t.encode(text, addSpecial, nil)
+}
+
+// Span says where a run of the ids of EncodeSpans came from.
+type Span struct {
+	// Start and End are byte offsets in the text: of an added token's own
+	// text (without the whitespace that its lstrip or rstrip swallows), or
+	// of a text segment between added tokens (including whitespace that no
+	// token swallowed).
+	Start, End int
+	// N is the number of ids made from the span (1 for an added token; 0
+	// is possible for a text segment).
+	N int
+	// Added reports an added token.
+	Added bool
+}
+
+// EncodeSpans is Encode(text, false) that also says where each id came
+// from: the spans, in order, cut the ids into consecutive runs (their N
+// sum to len(ids)). Text is cut exactly as Encode cuts it, so the ids are
+// Encode's; whitespace swallowed by an added token belongs to no span, and
+// the ids of a text segment are not divided further (BPE may merge
+// anywhere inside it).
+func (t *Tokenizer) EncodeSpans(text string) ([]int32, []Span) {
+	spans := []Span{}
+	ids := t.encode(text, false, &spans)
+	return ids, spans
+}
+
+// encode is Encode; when spans is not nil, the spans of the raw text are
+// appended to it.
+func (t *Tokenizer) encode(text string, addSpecial bool, spans *[]Span) []int32 {
 	out := make([]int32, 0, len(text)/3+4)
 	if addSpecial && t.AddBOS() {
 		out = append(out, t.bos)
 	}
 	var sc scratch
-	out = t.splitAdded(text, &t.raw, out, func(out []int32, seg string) []int32 {
-		seg = t.normalize(seg)
-		if t.norm.empty() {
-			return t.model(out, seg, &sc)
+	var added func(start, stop int)
+	if spans != nil {
+		added = func(start, stop int) {
+			*spans = append(*spans, Span{Start: start, End: stop, N: 1, Added: true})
 		}
-		return t.splitAdded(seg, &t.norm, out, func(out []int32, seg string) []int32 {
-			return t.model(out, seg, &sc)
-		})
-	})
+	}
+	out = t.splitAdded(text, &t.raw, out, func(out []int32, seg string, off int) []int32 {
+		n := len(out)
+		norm := t.normalize(seg)
+		if t.norm.empty() {
+			out = t.model(out, norm, &sc)
+		} else {
+			out = t.splitAdded(norm, &t.norm, out, func(out []int32, seg string, _ int) []int32 {
+				return t.model(out, seg, &sc)
+			}, nil)
+		}
+		if spans != nil {
+			*spans = append(*spans, Span{Start: off, End: off + len(seg), N: len(out) - n})
+		}
+		return out
+	}, added)
 	if addSpecial && t.AddEOS() {
 		out = append(out, t.eos)
 	}
@@ -384,12 +428,17 @@ func isWordChar(r rune) bool {
 }
 
 // splitAdded splits s around the added tokens of m, appending their ids to
-// out and passing the text between them to text. It follows Hugging Face's
-// AddedVocabulary::find_matches: single_word tokens must not touch word
-// characters, lstrip/rstrip tokens swallow the whitespace beside them.
-func (t *Tokenizer) splitAdded(s string, m *matcher, out []int32, text func([]int32, string) []int32) []int32 {
+// out and passing the text between them, with its offset in s, to text;
+// added, when not nil, is told where each added token's own text is. It
+// follows Hugging Face's AddedVocabulary::find_matches: single_word tokens
+// must not touch word characters, lstrip/rstrip tokens swallow the
+// whitespace beside them.
+func (t *Tokenizer) splitAdded(s string, m *matcher, out []int32, text func(out []int32, seg string, off int) []int32, added func(start, stop int)) []int32 {
 	if m.empty() {
-		return text(out, s)
+		if s == "" {
+			return out
+		}
+		return text(out, s, 0)
 	}
 	done := 0 // end of the last emitted piece
 	pos := 0  // where the search resumes
@@ -411,6 +460,7 @@ func (t *Tokenizer) splitAdded(s string, m *matcher, out []int32, text func([]in
 				}
 			}
 		}
+		tokStart, tokStop := start, stop
 		if tk.lstrip {
 			start = len(strings.TrimRightFunc(s[:start], unicode.IsSpace))
 			if start < done {
@@ -422,13 +472,16 @@ func (t *Tokenizer) splitAdded(s string, m *matcher, out []int32, text func([]in
 			pos = stop
 		}
 		if done < start {
-			out = text(out, s[done:start])
+			out = text(out, s[done:start], done)
 		}
 		out = append(out, tk.id)
+		if added != nil {
+			added(tokStart, tokStop)
+		}
 		done = stop
 	}
 	if done < len(s) {
-		out = text(out, s[done:])
+		out = text(out, s[done:], done)
 	}
 	return out
 }

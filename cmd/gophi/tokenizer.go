@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -180,6 +181,8 @@ func cmdTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	eos := fs.Bool("eos", true, "put EOS after every document")
 	threads := fs.Int("threads", 0, "encoding goroutines (default: GOMAXPROCS)")
 	quiet := fs.Bool("quiet", false, "no progress on stderr")
+	mask := maskFlag(bpetrain.MaskAuto)
+	fs.Var(&mask, "mask", "write loss masks (*.mask): by default when an input record is a chat; --mask always, --mask=false never")
 	inf := addInputFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage: gophi tokenize --tokenizer TOKENIZER -o DIR [flags] INPUT...
@@ -189,7 +192,15 @@ val-00000.bin (token ids, little-endian uint16, or uint32 for vocabularies
 over 65536 ids; each document as BOS, its tokens, EOS) and index.json
 (written last; read the folder with package tokenizer/shards). INPUT is as
 for "gophi tokenizer train"; chat records are rendered with the tokenizer's
-chat template (Phi-3's format when it has none).
+chat template (Phi-3's format when it has none; contents joined by newlines
+when the vocabulary has no <|end|>).
+
+When an input record is a chat (or with --mask), every shard gets a loss
+mask beside it, train-00000.mask, ...: one byte per token, 1 when the
+token's prediction counts in the loss (a chat's assistant content, the
+<|end|> closing an assistant turn and the EOS after the last one; every
+token of plain text but BOS), 0 when not (system and user turns, role
+markers, BOS). --mask=false writes none.
 
 Flags:
 `)
@@ -211,11 +222,11 @@ Flags:
 	}
 	in := inf.input(fs.Args(), stdin)
 	if _, ok := tok.ID("<|end|>"); ok {
-		in.Chat = func(msgs []tokenizer.Message) (string, error) { return tok.ApplyChatTemplate(msgs, false) }
+		in.ChatSegments = func(msgs []tokenizer.Message) ([]tokenizer.ChatSegment, error) { return tok.ChatSegments(msgs, false) }
 	}
 	opts := bpetrain.TokenizeOptions{
 		Dir: *out, ShardTokens: *shardTokens, ValFraction: *valFrac, DocBOS: *bos, DocEOS: *eos,
-		Workers: *threads, TokenizerPath: jsonPath,
+		Workers: *threads, TokenizerPath: jsonPath, Mask: bpetrain.MaskMode(mask),
 	}
 	if !*quiet {
 		opts.Progress = stderr
@@ -230,9 +241,47 @@ Flags:
 	if res.Input.Skipped > 0 {
 		skipped = fmt.Sprintf(", %d records without text skipped", res.Input.Skipped)
 	}
-	fmt.Fprintf(stdout, "wrote %d tokens in %d shards (train %d, val %d) to %s, %d documents (%.1f MB%s) in %s, %.2f M tokens/s\n",
+	masked := ""
+	if x.Masked {
+		masked = fmt.Sprintf(", with loss masks (%d chat records)", res.Chats)
+	}
+	fmt.Fprintf(stdout, "wrote %d tokens in %d shards (train %d, val %d) to %s, %d documents (%.1f MB%s) in %s, %.2f M tokens/s%s\n",
 		n, len(x.Train)+len(x.Val), x.Tokens(shards.Train), x.Tokens(shards.Val), *out,
 		res.Input.Documents, float64(res.Input.Bytes)/1e6, skipped, res.Duration.Round(time.Millisecond),
-		float64(n)/res.Duration.Seconds()/1e6)
+		float64(n)/res.Duration.Seconds()/1e6, masked)
 	return nil
 }
+
+// maskFlag is --mask: a boolean flag whose unset value is "auto".
+type maskFlag bpetrain.MaskMode
+
+// String returns "auto", "true" or "false".
+func (m *maskFlag) String() string {
+	switch bpetrain.MaskMode(*m) {
+	case bpetrain.MaskOn:
+		return "true"
+	case bpetrain.MaskOff:
+		return "false"
+	}
+	return "auto"
+}
+
+// Set parses a boolean or "auto".
+func (m *maskFlag) Set(s string) error {
+	if s == "auto" {
+		*m = maskFlag(bpetrain.MaskAuto)
+		return nil
+	}
+	on, err := strconv.ParseBool(s)
+	if err != nil {
+		return fmt.Errorf("want true, false or auto: %w", err)
+	}
+	*m = maskFlag(bpetrain.MaskOff)
+	if on {
+		*m = maskFlag(bpetrain.MaskOn)
+	}
+	return nil
+}
+
+// IsBoolFlag lets --mask stand alone.
+func (m *maskFlag) IsBoolFlag() bool { return true }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -162,5 +163,117 @@ func TestTokenizerCLIErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "t.json")); err == nil {
 		t.Error("a failed training wrote its output")
+	}
+}
+
+// TestTokenizeMasks: masks are on when a record is a chat, --mask forces
+// them for plain text, --mask=false turns them off; the chat's targets are
+// the assistant's tokens, with the Phi-3 tokenizer and a trained one.
+func TestTokenizeMasks(t *testing.T) {
+	dir := t.TempDir()
+	corpus, texts := tokCorpus(t, dir)
+	plain := filepath.Join(dir, "plain.txt")
+	if err := os.WriteFile(plain, []byte(strings.Join(texts[:50], "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tokPath := filepath.Join(dir, "tok.json")
+	if _, errOut, err := runCLI(t, "", "tokenizer", "train", "--quiet", "--vocab-size", "320",
+		"--special", "<|user|>,<|assistant|>,<|end|>,<|system|>,<|endoftext|>", "-o", tokPath, corpus); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	const phi3Dir = "../../testdata/phi3/phi3-tokenizer"
+	tests := []struct {
+		name    string
+		tok     string
+		flags   []string
+		input   string
+		masked  bool
+		targets []string // texts whose encodings are the chat's runs of 1s (EOS added)
+	}{
+		{"chats, trained tokenizer", tokPath, nil, corpus, true, []string{"Once upon a time.<|end|>"}},
+		{"chats, phi3", phi3Dir, nil, corpus, true, []string{"Once upon a time.<|end|><|endoftext|>"}},
+		{"chats, --mask=false", tokPath, []string{"--mask=false"}, corpus, false, nil},
+		{"plain text", tokPath, nil, plain, false, nil},
+		{"plain text, --mask", tokPath, []string{"--mask"}, plain, true, nil},
+		{"plain text, --mask=auto", tokPath, []string{"--mask=auto"}, plain, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "shards")
+			args := append([]string{"tokenize", "--quiet", "--tokenizer", tt.tok, "-o", out, "--val-fraction", "0"}, tt.flags...)
+			stdout, errOut, err := runCLI(t, "", append(args, tt.input)...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errOut)
+			}
+			if got := strings.Contains(stdout, "with loss masks"); got != tt.masked {
+				t.Errorf("summary %q", stdout)
+			}
+			d, err := shards.Open(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Index.Masked != tt.masked {
+				t.Fatalf("masked %v, want %v", d.Index.Masked, tt.masked)
+			}
+			if err := d.Verify(); err != nil {
+				t.Error(err)
+			}
+			masks, _ := filepath.Glob(filepath.Join(out, "*.mask"))
+			if (len(masks) > 0) != tt.masked {
+				t.Errorf("mask files %v", masks)
+			}
+			if !tt.masked {
+				return
+			}
+			tok, _, err := loadTokenizer(tt.tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toks, err := d.Load(shards.Train, len(d.Index.Train)-1) // the chat is the last record
+			if err != nil {
+				t.Fatal(err)
+			}
+			mask, err := d.LoadMask(shards.Train, len(d.Index.Train)-1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Every document starts with BOS (0); plain text is 1 otherwise.
+			start := 0
+			for i := range toks.Len() {
+				if toks.At(i) == tok.BOS() {
+					if mask[i] != 0 {
+						t.Fatalf("BOS at %d has mask %d", i, mask[i])
+					}
+					start = i
+				}
+			}
+			if tt.targets == nil {
+				for i := range toks.Len() {
+					if toks.At(i) != tok.BOS() && mask[i] != 1 {
+						t.Fatalf("plain token %d has mask 0", i)
+					}
+				}
+				return
+			}
+			var got []int32
+			for i := start; i < toks.Len(); i++ {
+				if mask[i] == 1 {
+					got = append(got, toks.At(i))
+				}
+			}
+			var want []int32
+			for _, s := range tt.targets {
+				want = append(want, tok.Encode(s, false)...)
+			}
+			if want[len(want)-1] != tok.EOS() {
+				want = append(want, tok.EOS())
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("the chat's targets %q, want %q", tok.Decode(got), tok.Decode(want))
+			}
+		})
+	}
+	if _, _, err := runCLI(t, "", "tokenize", "--tokenizer", tokPath, "-o", filepath.Join(dir, "x"), "--mask=maybe", corpus); !errors.Is(err, errUsage) {
+		t.Errorf("--mask=maybe: %v", err)
 	}
 }

@@ -56,7 +56,12 @@
 // (word counts for Train) and Tokenize (token shards for training, in the
 // format of package tokenizer/shards); both read on one goroutine and
 // process batches of documents on GOMAXPROCS workers, Tokenize writing
-// the results in input order.
+// the results in input order. When chat records are present (or
+// TokenizeOptions.Mask asks), Tokenize also writes loss masks that mark
+// the assistant's tokens: EncodeChat encodes a chat rendered in tagged
+// segments (tokenizer.Tokenizer.ChatSegments) once and traces every id
+// back to its segment (tokenizer.Tokenizer.EncodeSpans), so the ids are
+// exactly Encode's.
 //
 // # Encoding
 //

@@ -39,9 +39,11 @@ const (
 // A JSONL record's document is the string in Field ("text" by default).
 // When the record has no such field but has "messages" (a list of {"role",
 // "content"} objects, content a string or a list of {"type":"text","text"}
-// parts), the document is the conversation rendered by Chat, or its
-// contents joined by "\n" when Chat is nil. Records with neither are
-// skipped and counted.
+// parts), the document is a chat: the conversation rendered by
+// ChatSegments, else by Chat, else its contents joined by "\n". Records
+// with neither are skipped and counted. Tokenize makes loss masks for chats
+// rendered by ChatSegments or joined, not for those rendered by Chat
+// (which gives no segments).
 type Input struct {
 	// Paths are the input files; "-" reads Stdin. Names ending in ".gz"
 	// are decompressed.
@@ -58,6 +60,18 @@ type Input struct {
 	TextDocs string
 	// Chat renders a "messages" record; nil joins the contents.
 	Chat func([]tokenizer.Message) (string, error)
+	// ChatSegments, when not nil, renders a "messages" record as tagged
+	// segments (tokenizer.Tokenizer.ChatSegments) whose texts joined are
+	// the document; it takes precedence over Chat.
+	ChatSegments func([]tokenizer.Message) ([]tokenizer.ChatSegment, error)
+}
+
+// document is one document of the input: its text and, for a chat record,
+// its rendering in segments (nil when Input.Chat rendered it).
+type document struct {
+	text string
+	chat bool
+	segs []tokenizer.ChatSegment
 }
 
 // ChatRenderer returns the Input.Chat to use with a vocabulary that has the
@@ -298,13 +312,13 @@ type jsonMessage struct {
 
 // text returns the document of a record; ok is false for a JSONL record
 // without text.
-func (in *Input) text(rec record) (string, bool, error) {
+func (in *Input) text(rec record) (document, bool, error) {
 	if !rec.json {
-		return string(rec.data), true, nil
+		return document{text: string(rec.data)}, true, nil
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(rec.data, &obj); err != nil {
-		return "", false, fmt.Errorf("%s:%d: %w", rec.src, rec.line, err)
+		return document{}, false, fmt.Errorf("%s:%d: %w", rec.src, rec.line, err)
 	}
 	field := in.Field
 	if field == "" {
@@ -313,41 +327,67 @@ func (in *Input) text(rec record) (string, bool, error) {
 	if raw, ok := obj[field]; ok && string(raw) != "null" {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", false, fmt.Errorf("%s:%d: field %q is not a string", rec.src, rec.line, field)
+			return document{}, false, fmt.Errorf("%s:%d: field %q is not a string", rec.src, rec.line, field)
 		}
-		return s, true, nil
+		return document{text: s}, true, nil
 	}
 	raw, ok := obj["messages"]
 	if !ok || string(raw) == "null" {
-		return "", false, nil
+		return document{}, false, nil
 	}
 	var jm []jsonMessage
 	if err := json.Unmarshal(raw, &jm); err != nil {
-		return "", false, fmt.Errorf("%s:%d: messages: %w", rec.src, rec.line, err)
+		return document{}, false, fmt.Errorf("%s:%d: messages: %w", rec.src, rec.line, err)
 	}
 	msgs := make([]tokenizer.Message, 0, len(jm))
 	for i, m := range jm {
 		c, err := messageContent(m.Content)
 		if err != nil {
-			return "", false, fmt.Errorf("%s:%d: messages[%d]: %w", rec.src, rec.line, i, err)
+			return document{}, false, fmt.Errorf("%s:%d: messages[%d]: %w", rec.src, rec.line, i, err)
 		}
 		msgs = append(msgs, tokenizer.Message{Role: m.Role, Content: c})
 	}
 	if len(msgs) == 0 {
-		return "", false, nil
+		return document{}, false, nil
 	}
-	if in.Chat != nil {
+	var segs []tokenizer.ChatSegment
+	switch {
+	case in.ChatSegments != nil:
+		var err error
+		if segs, err = in.ChatSegments(msgs); err != nil {
+			return document{}, false, fmt.Errorf("%s:%d: %w", rec.src, rec.line, err)
+		}
+		if segs == nil {
+			segs = []tokenizer.ChatSegment{} // rendered empty, but in segments
+		}
+	case in.Chat != nil:
 		s, err := in.Chat(msgs)
 		if err != nil {
-			return "", false, fmt.Errorf("%s:%d: %w", rec.src, rec.line, err)
+			return document{}, false, fmt.Errorf("%s:%d: %w", rec.src, rec.line, err)
 		}
-		return s, true, nil
+		return document{text: s, chat: true}, true, nil
+	default:
+		segs = joinedChat(msgs)
 	}
-	parts := make([]string, len(msgs))
+	var b strings.Builder
+	for _, sg := range segs {
+		b.WriteString(sg.Text)
+	}
+	return document{text: b.String(), chat: true, segs: segs}, true, nil
+}
+
+// joinedChat is a chat without a template: the contents joined by "\n".
+func joinedChat(msgs []tokenizer.Message) []tokenizer.ChatSegment {
+	segs := make([]tokenizer.ChatSegment, 0, 2*len(msgs))
 	for i, m := range msgs {
-		parts[i] = m.Content
+		if i > 0 {
+			segs = append(segs, tokenizer.ChatSegment{Text: "\n", Part: tokenizer.PartMarkup})
+		}
+		if m.Content != "" {
+			segs = append(segs, tokenizer.ChatSegment{Text: m.Content, Part: tokenizer.PartContent, Role: m.Role})
+		}
 	}
-	return strings.Join(parts, "\n"), true, nil
+	return segs
 }
 
 // messageContent reads a message's content: a string, or a list of parts
@@ -395,7 +435,7 @@ func (in *Input) Documents(ctx context.Context, fn func(doc string) error) (st I
 			return nil
 		}
 		st.Documents++
-		return fn(s)
+		return fn(s.text)
 	})
 	if err != nil {
 		return st, fmt.Errorf("bpetrain: %w", err)
@@ -414,7 +454,7 @@ type batch struct {
 // number), and calls emit with the results in input order from a single
 // goroutine. The first error stops everything.
 func pipeline[R any](ctx context.Context, in *Input, workers int, st *InputStats, rs *readStats,
-	proc func(worker int, docs []string) (R, error), emit func(R) error) error {
+	proc func(worker int, docs []document) (R, error), emit func(R) error) error {
 	if err := in.check(); err != nil {
 		return err
 	}
@@ -436,7 +476,7 @@ func pipeline[R any](ctx context.Context, in *Input, workers int, st *InputStats
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var docs []string
+			var docs []document
 			for b := range batches {
 				docs = docs[:0]
 				var skipped int64
@@ -556,9 +596,9 @@ func Count(ctx context.Context, in *Input, specials []string, workers int, progr
 	}
 	rep := newReporter(progress, "bpetrain: count")
 	var rs readStats
-	err := pipeline(ctx, in, workers, &st, &rs, func(w int, docs []string) (struct{}, error) {
+	err := pipeline(ctx, in, workers, &st, &rs, func(w int, docs []document) (struct{}, error) {
 		for _, d := range docs {
-			counts[w].Add(d)
+			counts[w].Add(d.text)
 		}
 		return struct{}{}, nil
 	}, func(struct{}) error {

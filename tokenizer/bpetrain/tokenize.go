@@ -39,6 +39,33 @@ func (r *reporter) report(line func() string) {
 	}
 }
 
+// MaskMode says when Tokenize writes loss masks (TokenizeOptions.Mask).
+type MaskMode uint8
+
+// The mask modes.
+const (
+	// MaskAuto writes masks when at least one document is a chat record.
+	MaskAuto MaskMode = iota
+	// MaskOn always writes masks (a folder without chats gets all 1s but
+	// BOS).
+	MaskOn
+	// MaskOff never writes masks.
+	MaskOff
+)
+
+// String returns "auto", "on" or "off".
+func (m MaskMode) String() string {
+	switch m {
+	case MaskAuto:
+		return "auto"
+	case MaskOn:
+		return "on"
+	case MaskOff:
+		return "off"
+	}
+	return fmt.Sprintf("MaskMode(%d)", uint8(m))
+}
+
 // TokenizeOptions configure Tokenize.
 type TokenizeOptions struct {
 	// Dir is the output folder.
@@ -51,8 +78,12 @@ type TokenizeOptions struct {
 	// the same split).
 	ValFraction float64
 	// DocBOS and DocEOS put the tokenizer's BOS before and EOS after every
-	// document.
+	// document (not a second time before or after a chat whose template
+	// already puts it there).
 	DocBOS, DocEOS bool
+	// Mask says when loss masks are written (MaskAuto: when there are chat
+	// records).
+	Mask MaskMode
 	// Workers is the number of encoding goroutines (GOMAXPROCS when 0).
 	Workers int
 	// Progress, when not nil, receives a progress line per second.
@@ -68,6 +99,8 @@ type TokenizeResult struct {
 	Index *shards.Index
 	// Input counts what was read.
 	Input InputStats
+	// Chats is the number of documents that were chat records.
+	Chats int64
 	// Duration is the wall time of the run.
 	Duration time.Duration
 }
@@ -99,14 +132,24 @@ func IsVal(doc string, fraction float64) bool {
 
 // encoded is one batch of encoded documents.
 type encoded struct {
-	ids  []int32
-	lens []int32
-	val  []bool
+	ids    []int32
+	mask   []byte // beside ids; meaningful for the masked documents only
+	lens   []int32
+	val    []bool
+	masked []bool // the document is a chat with its own mask
+	chats  int64
 }
 
 // Tokenize encodes the input's documents with tok on opts.Workers
 // goroutines and writes them, in input order, as token shards (see package
 // shards) to opts.Dir.
+//
+// With loss masks (opts.Mask; by default when a record is a chat) every
+// shard gets a mask file: a chat's mask is EncodeChat's (assistant content
+// and end-of-turn tokens, and the EOS after a last assistant turn, are 1),
+// with 0 for the BOS put before it; plain documents are all 1s but BOS.
+// A chat rendered by Input.Chat alone has no segments to mask and is an
+// error then.
 func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts TokenizeOptions) (*TokenizeResult, error) {
 	start := time.Now()
 	if opts.ValFraction < 0 || opts.ValFraction >= 1 {
@@ -130,6 +173,10 @@ func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts Tok
 		sum := sha256.Sum256(data)
 		ref.SHA256 = hex.EncodeToString(sum[:])
 	}
+	if opts.Mask > MaskOff {
+		return nil, fmt.Errorf("bpetrain: unknown mask mode %d", opts.Mask)
+	}
+	masking := opts.Mask != MaskOff
 	w, err := shards.Create(opts.Dir, shards.Index{
 		VocabSize:   tok.Len(),
 		BOS:         tok.BOS(),
@@ -140,6 +187,7 @@ func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts Tok
 		ValFraction: opts.ValFraction,
 		ShardTokens: opts.ShardTokens,
 		Inputs:      in.Paths,
+		Masked:      opts.Mask == MaskOn,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("bpetrain: %w", err)
@@ -147,21 +195,46 @@ func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts Tok
 	bos, eos := tok.BOS(), tok.EOS()
 	var st InputStats
 	var rs readStats
-	var tokens int64
+	var tokens, chats int64
 	rep := newReporter(opts.Progress, "tokenize")
-	err = pipeline(ctx, in, opts.Workers, &st, &rs, func(_ int, docs []string) (encoded, error) {
+	err = pipeline(ctx, in, opts.Workers, &st, &rs, func(_ int, docs []document) (encoded, error) {
 		var e encoded
 		for _, d := range docs {
 			n := len(e.ids)
-			if opts.DocBOS {
-				e.ids = append(e.ids, bos)
+			var body []int32
+			var mask []byte
+			lastAssistant := false
+			masked := d.chat && masking
+			switch {
+			case masked && d.segs == nil:
+				return e, errors.New("a chat record rendered by Input.Chat has no segments to make a loss mask from (set Input.ChatSegments, or TokenizeOptions.Mask to MaskOff)")
+			case masked:
+				body, mask, lastAssistant = encodeChat(tok, d.segs)
+			default:
+				body = tok.Encode(d.text, false)
 			}
-			e.ids = append(e.ids, tok.Encode(d, false)...)
-			if opts.DocEOS {
+			addBOS := opts.DocBOS && !(d.chat && len(body) > 0 && body[0] == bos)
+			addEOS := opts.DocEOS && !(d.chat && len(body) > 0 && body[len(body)-1] == eos)
+			if addBOS {
+				e.ids = append(e.ids, bos)
+				e.mask = append(e.mask, 0)
+			}
+			e.ids = append(e.ids, body...)
+			if masked {
+				e.mask = append(e.mask, mask...)
+			} else {
+				e.mask = append(e.mask, make([]byte, len(body))...)
+			}
+			if addEOS {
 				e.ids = append(e.ids, eos)
+				e.mask = append(e.mask, b2u8(lastAssistant))
 			}
 			e.lens = append(e.lens, int32(len(e.ids)-n))
-			e.val = append(e.val, IsVal(d, opts.ValFraction))
+			e.val = append(e.val, IsVal(d.text, opts.ValFraction))
+			e.masked = append(e.masked, masked)
+			if d.chat {
+				e.chats++
+			}
 		}
 		return e, nil
 	}, func(e encoded) error {
@@ -171,12 +244,19 @@ func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts Tok
 			if e.val[i] {
 				split = shards.Val
 			}
-			if err := w.Append(split, e.ids[off:off+int(n)]); err != nil {
+			var err error
+			if e.masked[i] {
+				err = w.AppendMasked(split, e.ids[off:off+int(n)], e.mask[off:off+int(n)])
+			} else {
+				err = w.Append(split, e.ids[off:off+int(n)])
+			}
+			if err != nil {
 				return err
 			}
 			off += int(n)
 		}
 		tokens += int64(len(e.ids))
+		chats += e.chats
 		rep.report(func() string {
 			el := time.Since(start).Seconds()
 			return fmt.Sprintf("%d documents, %.1f MB read, %d tokens, %.2f M tokens/s",
@@ -192,5 +272,13 @@ func Tokenize(ctx context.Context, tok *tokenizer.Tokenizer, in *Input, opts Tok
 	if err != nil {
 		return nil, fmt.Errorf("bpetrain: tokenize: %w", err)
 	}
-	return &TokenizeResult{Index: idx, Input: st, Duration: time.Since(start)}, nil
+	return &TokenizeResult{Index: idx, Input: st, Chats: chats, Duration: time.Since(start)}, nil
+}
+
+// b2u8 returns 1 for true, 0 for false.
+func b2u8(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }

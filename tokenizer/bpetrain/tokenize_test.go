@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gophi/gophi/tokenizer"
 	"github.com/gophi/gophi/tokenizer/shards"
 )
 
@@ -51,7 +52,9 @@ func TestTokenize(t *testing.T) {
 	var sums []string
 	for _, workers := range []int{1, 4} {
 		out := filepath.Join(dir, fmt.Sprintf("out%d", workers))
-		in := &Input{Paths: []string{input}, Chat: ChatRenderer(phi3Specials)}
+		in := &Input{Paths: []string{input}, ChatSegments: func(msgs []tokenizer.Message) ([]tokenizer.ChatSegment, error) {
+			return tokenizer.RenderChatSegments(tokenizer.FamilyGeneric, msgs, false, "", "")
+		}}
 		var progress strings.Builder
 		res, err := Tokenize(context.Background(), tok, in, TokenizeOptions{
 			Dir: out, ShardTokens: 3000, ValFraction: 0.1, DocBOS: true, DocEOS: true,
@@ -70,7 +73,7 @@ func TestTokenize(t *testing.T) {
 		x := ds.Index
 		data, _ := os.ReadFile(tokPath)
 		sum := sha256.Sum256(data)
-		if x.DType != shards.Uint16 || x.VocabSize != tok.Len() || !x.DocBOS || !x.DocEOS ||
+		if x.DType != shards.Uint16 || x.VocabSize != tok.Len() || !x.DocBOS || !x.DocEOS || !x.Masked || res.Chats != 12 ||
 			x.Tokenizer.SHA256 != hex.EncodeToString(sum[:]) || x.Tokenizer.Path != tokPath {
 			t.Errorf("workers %d: index %+v", workers, x)
 		}

@@ -7,6 +7,8 @@
 //	train-00000.bin  training shards: token ids, little-endian uint16
 //	train-00001.bin  (uint32 when the vocabulary has more than 65536 ids)
 //	val-00000.bin    held-out validation shards, same format
+//	train-00000.mask loss masks (only when Index.Masked): one byte per token
+//	val-00000.mask   of the shard with the same number, 1 or 0
 //
 // A shard holds whole documents, one after the other, each (by default)
 // preceded by BOS and followed by EOS (Index.DocBOS, Index.DocEOS): the
@@ -14,6 +16,15 @@
 // added, so that a model learns both where text starts and when to stop. A
 // shard is closed before the document that would take it past ShardTokens
 // (a longer document gets a shard of its own).
+//
+// A masked folder (Index.Masked, written by "gophi tokenize" when the input
+// has chat records) has a mask file beside every shard: byte i is 1 when
+// token i of the shard is a target whose prediction (from the tokens
+// before it) counts in the loss, 0 when it does not. For a chat that is
+// the assistant's content, the end-of-turn token closing an assistant
+// message and the EOS right after the last assistant turn; system and user
+// turns, role markers and BOS are 0. Plain documents are all 1s but BOS.
+// Dataset.LoadMask reads one.
 //
 // Every file is written to a temporary name and renamed when complete, and
 // index.json is removed when writing starts and written after every shard is
@@ -33,6 +44,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // IndexName is the name of the index file in a shard folder.
@@ -66,6 +78,11 @@ type Shard struct {
 	Documents int64 `json:"documents"`
 	// SHA256 is the hex SHA-256 of the file's contents.
 	SHA256 string `json:"sha256"`
+	// Mask is the loss mask's file name ("train-00000.mask", the shard's
+	// name with .mask for .bin), set exactly when Index.Masked is.
+	Mask string `json:"mask,omitempty"`
+	// MaskSHA256 is the hex SHA-256 of the mask file.
+	MaskSHA256 string `json:"mask_sha256,omitempty"`
 }
 
 // TokenizerRef identifies the tokenizer that made the ids.
@@ -101,6 +118,8 @@ type Index struct {
 	ShardTokens int64 `json:"shard_tokens"`
 	// Inputs lists the input files.
 	Inputs []string `json:"inputs,omitempty"`
+	// Masked says that every shard has a loss mask file (Shard.Mask).
+	Masked bool `json:"masked,omitempty"`
 	// Train and Val list the shards of each split, in order.
 	Train []Shard `json:"train"`
 	Val   []Shard `json:"val"`
@@ -149,12 +168,22 @@ func DTypeFor(n int) string {
 	return Uint32
 }
 
-var shardName = regexp.MustCompile(`^(train|val)-[0-9]{5,}\.bin$`)
+var (
+	shardName = regexp.MustCompile(`^(train|val)-[0-9]{5,}\.bin$`)
+	maskName  = regexp.MustCompile(`^(train|val)-[0-9]{5,}\.mask$`)
+)
+
+// MaskFile returns the mask file name of a shard file name:
+// "train-00000.bin" → "train-00000.mask".
+func MaskFile(shardFile string) string {
+	return strings.TrimSuffix(shardFile, ".bin") + ".mask"
+}
 
 // Validate checks the index for consistency: known format and type, ids
 // that fit the type, shard files named as the writer names them (no paths,
 // so that a hostile index cannot point outside its folder), counts that
-// are not negative.
+// are not negative, and when Masked a mask file for every shard, named
+// after it (and none when not).
 func (x *Index) Validate() error {
 	if x.Format != FormatName {
 		return fmt.Errorf("format %q is not %q", x.Format, FormatName)
@@ -198,6 +227,16 @@ func (x *Index) Validate() error {
 			if sh.Tokens < 0 || sh.Documents < 0 {
 				return fmt.Errorf("%s shard %d (%s): bad counts: %d tokens, %d documents", split, i, sh.File, sh.Tokens, sh.Documents)
 			}
+			switch {
+			case x.Masked && sh.Mask == "":
+				return fmt.Errorf("%s shard %d (%s): no mask file, but the index is masked", split, i, sh.File)
+			case !x.Masked && (sh.Mask != "" || sh.MaskSHA256 != ""):
+				return fmt.Errorf("%s shard %d (%s): mask %q listed, but the index is not masked", split, i, sh.File, sh.Mask)
+			case x.Masked && !maskName.MatchString(sh.Mask):
+				return fmt.Errorf("%s shard %d (%s): bad mask file name %q", split, i, sh.File, sh.Mask)
+			case x.Masked && sh.Mask != MaskFile(sh.File):
+				return fmt.Errorf("%s shard %d (%s): mask %q does not belong to it (want %q)", split, i, sh.File, sh.Mask, MaskFile(sh.File))
+			}
 		}
 	}
 	return nil
@@ -226,7 +265,7 @@ type Dataset struct {
 }
 
 // Open reads and validates dir/index.json and checks that every shard file
-// exists with the size its token count implies.
+// (and mask file) exists with the size its token count implies.
 func Open(dir string) (*Dataset, error) {
 	p := filepath.Join(dir, IndexName)
 	data, err := os.ReadFile(p)
@@ -249,6 +288,17 @@ func Open(dir string) (*Dataset, error) {
 			}
 			if want := sh.Tokens * int64(x.IDSize()); fi.Size() != want {
 				return nil, fmt.Errorf("shards: %s has %d bytes, the index says %d tokens (%d bytes)", d.path(sh), fi.Size(), sh.Tokens, want)
+			}
+			if !x.Masked {
+				continue
+			}
+			mp := filepath.Join(dir, sh.Mask)
+			fi, err = os.Stat(mp)
+			if err != nil {
+				return nil, fmt.Errorf("shards: mask of %s: %w", sh.File, err)
+			}
+			if fi.Size() != sh.Tokens {
+				return nil, fmt.Errorf("shards: mask %s has %d bytes, the index says %d tokens (one byte each)", mp, fi.Size(), sh.Tokens)
 			}
 		}
 	}
@@ -337,24 +387,67 @@ func decode(data []byte, x *Index, sh Shard) (*Tokens, error) {
 	return t, nil
 }
 
-// Verify checks every shard's SHA-256 against the index.
+// LoadMask reads the loss mask of shard i of a split: one byte per token
+// of the shard, 1 when the token's prediction counts in the loss, 0 when
+// not (see the package comment). It returns nil, nil when the folder is
+// not masked, and an error when the file's size is not the shard's token
+// count or a byte is neither 0 nor 1.
+func (d *Dataset) LoadMask(split Split, i int) ([]byte, error) {
+	list := d.Index.Shards(split)
+	if i < 0 || i >= len(list) {
+		return nil, fmt.Errorf("shards: %s shard %d does not exist (%d shards)", split, i, len(list))
+	}
+	if !d.Index.Masked {
+		return nil, nil
+	}
+	sh := list[i]
+	p := filepath.Join(d.Dir, sh.Mask)
+	data, err := os.ReadFile(p)
+	if err != nil {
+		return nil, fmt.Errorf("shards: mask of %s: %w", sh.File, err)
+	}
+	if int64(len(data)) != sh.Tokens {
+		return nil, fmt.Errorf("shards: mask %s has %d bytes, the index says %d tokens (one byte each)", p, len(data), sh.Tokens)
+	}
+	for j, b := range data {
+		if b > 1 {
+			return nil, fmt.Errorf("shards: mask %s: byte %d at %d is neither 0 nor 1", p, b, j)
+		}
+	}
+	return data, nil
+}
+
+// Verify checks every shard's (and mask's) SHA-256 against the index.
 func (d *Dataset) Verify() error {
 	for _, split := range []Split{Train, Val} {
 		for _, sh := range d.Index.Shards(split) {
-			f, err := os.Open(d.path(sh))
-			if err != nil {
-				return fmt.Errorf("shards: %w", err)
+			if err := verifyFile(d.path(sh), sh.SHA256); err != nil {
+				return err
 			}
-			h := sha256.New()
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("shards: read %s: %w", d.path(sh), err)
-			}
-			if got := hex.EncodeToString(h.Sum(nil)); got != sh.SHA256 {
-				return fmt.Errorf("shards: %s: SHA-256 %s, the index says %s", d.path(sh), got, sh.SHA256)
+			if d.Index.Masked {
+				if err := verifyFile(filepath.Join(d.Dir, sh.Mask), sh.MaskSHA256); err != nil {
+					return err
+				}
 			}
 		}
+	}
+	return nil
+}
+
+// verifyFile checks the SHA-256 of a file.
+func verifyFile(path, want string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("shards: %w", err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(h, f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("shards: read %s: %w", path, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("shards: %s: SHA-256 %s, the index says %s", path, got, want)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package shards
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -310,6 +311,10 @@ func FuzzParseIndex(f *testing.F) {
 	good, _ := json.Marshal(&x)
 	f.Add(good)
 	f.Add([]byte(`{}`))
+	x.Masked, x.Train[0].Mask, x.Train[0].MaskSHA256 = true, "train-00000.mask", "00"
+	masked, _ := json.Marshal(&x)
+	f.Add(masked)
+	f.Add(bytes.Replace(masked, []byte(`"train-00000.mask"`), []byte(`"../x.mask"`), 1))
 	f.Add([]byte(`{"format":"gophi-tokens","version":1,"dtype":"uint32","vocab_size":-1}`))
 	f.Add([]byte(`{"format":"gophi-tokens","version":1,"dtype":"uint16","vocab_size":9,"bos":-1,"eos":-1,"train":[{"file":"../x"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -325,7 +330,7 @@ func FuzzParseIndex(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-parse: %v", err)
 		}
-		if y.VocabSize != x.VocabSize || len(y.Train) != len(x.Train) || y.IDSize()*int(y.VocabSize) != x.IDSize()*int(x.VocabSize) {
+		if y.VocabSize != x.VocabSize || len(y.Train) != len(x.Train) || y.Masked != x.Masked || y.IDSize()*int(y.VocabSize) != x.IDSize()*int(x.VocabSize) {
 			t.Fatalf("round trip changed the index")
 		}
 	})
