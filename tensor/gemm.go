@@ -176,9 +176,14 @@ func (t *transposeTask) Run(_, lo, hi int) {
 	for cb := lo; cb < hi; cb++ {
 		c0, c1 := cb*b, min(t.cols, cb*b+b)
 		for r0 := 0; r0 < t.rows; r0 += b {
-			for r := r0; r < min(t.rows, r0+b); r++ {
-				for j, v := range t.src[r*t.ld+c0 : r*t.ld+c1] {
-					t.dst[(c0+j)*t.rows+r] = v
+			r1 := min(t.rows, r0+b)
+			// Rows of dst are written straight through; the 32×32 block
+			// of src they read stays in L1.
+			for c := c0; c < c1; c++ {
+				d := t.dst[c*t.rows+r0 : c*t.rows+r1]
+				s := t.src[r0*t.ld+c:]
+				for j := range d {
+					d[j] = s[j*t.ld]
 				}
 			}
 		}

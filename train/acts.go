@@ -37,13 +37,15 @@ type acts struct {
 	dgu            []float32 // [N][2F]
 	dact           []float32 // [N][F]
 	trans          []float32 // a transposed gradient, [max width][N]
-	logits, dlogT  []float32 // [chunk][V] and its transpose
+	logits         []float32 // [chunk][V]
+	gHeadT         []float32 // [D][V] the head's gradient, transposed, for one micro-batch
 	chunk          int       // rows of logits per head pass
 	rowLoss        []float64 // [N] cross-entropy of each counted row
 	weight         []float32 // [N] each row's weight in the loss (0: not counted)
 	normPart       []float32 // [blocks][D] per-block partial sums of a norm weight's gradient
 	cos, sin, nsin []float32 // [Seq][RotaryDim/2] RoPE tables (nsin = −sin)
 	attnWork       [][]float32
+	sigWork        [][]float32 // per worker: F floats for swigluBackRows
 	gemmWork       [][]float32
 	sumPart        []float64 // per-block partial sums (gradient norm)
 	tokens         []int32   // [N] this micro-batch's inputs
@@ -60,7 +62,7 @@ const sumBlock = 1 << 16
 type actSizes struct{ acts, scratch int64 }
 
 func logitChunk(v, n int) int {
-	c := (1 << 22) / v // 16 MiB of logits at most (but at least 32 rows)
+	c := (1 << 24) / v // 64 MiB of logits at most (but at least 32 rows)
 	c = max(32, c/12*12)
 	return min(c, n)
 }
@@ -101,15 +103,16 @@ func (a *acts) carve(c *model.Config, b, t, threads int, take func(k int, scratc
 	a.dqkv, a.dgu, a.dact = work(n*qkv), work(n*2*f), work(n*f)
 	a.trans = work(max(qkv, 2*f, d) * n)
 	a.chunk = logitChunk(v, n)
-	a.logits, a.dlogT = work(a.chunk*v), work(a.chunk*v)
+	a.logits, a.gHeadT = work(a.chunk*v), work(d*v)
 	a.weight = work(n)
 	a.normPart = work((n/normBlock + 1) * d)
 	half := c.RotaryDim / 2
 	a.cos, a.sin, a.nsin = work(t*half), work(t*half), work(t*half)
-	a.attnWork, a.gemmWork = a.attnWork[:0], a.gemmWork[:0]
+	a.attnWork, a.gemmWork, a.sigWork = a.attnWork[:0], a.gemmWork[:0], a.sigWork[:0]
 	for w := 0; w < threads; w++ {
 		a.attnWork = append(a.attnWork, work(2*t*t))
 		a.gemmWork = append(a.gemmWork, work(tensor.GemmScratch(t)))
+		a.sigWork = append(a.sigWork, work(f))
 	}
 }
 

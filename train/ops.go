@@ -163,18 +163,34 @@ func (m *Model) swigluRows(_, lo, hi int) {
 }
 
 // swigluBackRows sets dst = d[gate | up] from dy = d(silu(gate)·up):
-// d up = dy·silu(g), d gate = dy·up·σ(g)·(1 + g·(1 − σ(g))).
-func (m *Model) swigluBackRows(_, lo, hi int) {
+// with s = σ(g), d up = dy·g·s and d gate = dy·up·s·(1 + g·(1 − s)).
+// σ is computed from e = exp(−|g|) (the vector kernel's exp of values ≤ 0,
+// which cannot overflow): s = 1/(1+e) for g ≥ 0, e/(1+e) below.
+func (m *Model) swigluBackRows(worker, lo, hi int) {
 	f := m.Config.Intermediate
+	e := m.a.sigWork[worker]
 	for i := lo; i < hi; i++ {
 		gu := m.op.x[i*2*f : (i+1)*2*f]
 		dgu := m.op.dst[i*2*f : (i+1)*2*f]
 		dy := m.op.dy[i*f : (i+1)*f]
+		g, u := gu[:f], gu[f:]
+		for j, v := range g {
+			e[j] = -abs32(v)
+		}
+		tensor.ExpSub(e, 0)
+		dg, du := dgu[:f:f], dgu[f:]
+		g, u, e := g[:len(dy)], u[:len(dy)], e[:len(dy)]
 		for j, d := range dy {
-			g, u := gu[j], gu[f+j]
-			s := float32(1 / (1 + math.Exp(-float64(g))))
-			dgu[f+j] = d * g * s
-			dgu[j] = d * u * s * (1 + g*(1-s))
+			gj, ej := g[j], e[j]
+			// Branch-free: the numerator is 1 for g ≥ 0 and e below
+			// (the sign bit picks), as a branch would mispredict half
+			// the time.
+			neg := float32(math.Float32bits(gj) >> 31)
+			s := (1 + neg*(ej-1)) / (1 + ej)
+			du[j] = d * gj * s
+			dg[j] = d * u[j] * s * (1 + gj*(1-s))
 		}
 	}
 }
+
+func abs32(x float32) float32 { return math.Float32frombits(math.Float32bits(x) &^ (1 << 31)) }

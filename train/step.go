@@ -3,6 +3,8 @@ package train
 import (
 	"fmt"
 	"math"
+
+	"github.com/gophi/gophi/tensor"
 )
 
 // The training step, top to bottom: Forward runs the model over a
@@ -143,7 +145,10 @@ func (m *Model) forward() {
 // head computes the logits a chunk of rows at a time, their cross-entropy
 // against the targets, and with backward the head's gradients: the chunk's
 // logits become dL/dlogits in place, then dhF = dlogits·head (into a.dh)
-// and dhead += dlogitsᵀ·hF. It returns the sum of the counted rows' losses.
+// and dheadᵀ += hFᵀ·dlogits (the transposed form reads dlogits rows as
+// they are, where dlogitsᵀ would have to be made; it is transposed into
+// the head's gradient once per micro-batch). It returns the sum of the
+// counted rows' losses.
 func (m *Model) head(backward bool) float64 {
 	a, c := &m.a, m.Config
 	n, d, v := m.Batch*m.Seq, c.Hidden, c.VocabSize
@@ -156,8 +161,11 @@ func (m *Model) head(backward bool) float64 {
 			continue
 		}
 		m.pool.GemmNN(a.dh[s*d:], d, a.logits, v, m.w.head, d, rows, d, v, false)
-		m.pool.Transpose(a.dlogT, a.logits, v, rows, v)
-		m.pool.GemmNN(m.g.head, d, a.dlogT, rows, a.hF[s*d:], d, v, d, rows, true)
+		m.pool.Transpose(a.trans, a.hF[s*d:], d, rows, d)
+		m.pool.GemmNN(a.gHeadT, v, a.trans, rows, a.logits, v, d, v, rows, s > 0)
+	}
+	if backward {
+		m.parallel((v+31)/32, (*Model).addHeadGrad)
 	}
 	var sum float64
 	for i, w := range a.weight[:n] {
@@ -166,6 +174,19 @@ func (m *Model) head(backward bool) float64 {
 		}
 	}
 	return sum
+}
+
+// addHeadGrad adds the transposed head gradient (a.gHeadT, [D][V]) to the
+// head's gradient ([V][D]), vocabulary rows [32·lo, 32·hi).
+func (m *Model) addHeadGrad(_, lo, hi int) {
+	d, v := m.Config.Hidden, m.Config.VocabSize
+	g, t := m.g.head, m.a.gHeadT
+	for r := 32 * lo; r < min(v, 32*hi); r++ {
+		row := g[r*d : (r+1)*d]
+		for j := range row {
+			row[j] += t[j*v+r]
+		}
+	}
 }
 
 // backward runs from dL/dhF (in a.dh, left there by head) to every
@@ -215,10 +236,7 @@ func (m *Model) crossEntropyRows(_, lo, hi int) {
 			continue
 		}
 		zt := z[a.targets[i]]
-		mx := z[0]
-		for _, x := range z {
-			mx = max(mx, x)
-		}
+		mx := maxOf(z)
 		sum := tensorExpSub(z, mx)
 		a.rowLoss[i] = math.Log(float64(sum)) + float64(mx) - float64(zt)
 		if !m.op.back {
@@ -228,10 +246,22 @@ func (m *Model) crossEntropyRows(_, lo, hi int) {
 			clear(z)
 			continue
 		}
-		k := w / sum
-		for j := range z {
-			z[j] *= k
-		}
+		// z ← z·w/sum, as z += (w/sum − 1)·z on the vector kernel.
+		tensor.Axpy(z, z, w/sum-1)
 		z[a.targets[i]] -= w
 	}
+}
+
+// maxOf returns the largest of x (len(x) > 0), with four running maxima
+// so the loop is not one long dependency chain.
+func maxOf(x []float32) float32 {
+	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(m0, m1, m2, m3)
 }

@@ -290,3 +290,29 @@ func BenchmarkStep(b *testing.B) {
 		})
 	}
 }
+
+// TestStepAllocatesNothing: once warm, a training step (forward, backward,
+// clipping, AdamW) allocates nothing.
+func TestStepAllocatesNothing(t *testing.T) {
+	pool := tensor.NewPool(2)
+	defer pool.Close()
+	cfg := tinyConfig(64, 64, 4, 2, 96, 2, 1, 0, false)
+	m, err := New(cfg, 2, 32, 1, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := NewAdamW(m, 0.1)
+	b := randomBatch(rand.New(rand.NewPCG(1, 2)), 2, 32, cfg.VocabSize, true)
+	step := func() {
+		m.ZeroGrad()
+		if _, err := m.Step(b, 1.0/64); err != nil {
+			t.Fatal(err)
+		}
+		m.ClipGrad(1)
+		opt.Update(m, 1e-3)
+	}
+	step()
+	if n := testing.AllocsPerRun(20, step); n != 0 {
+		t.Errorf("a step allocates %.1f times", n)
+	}
+}
