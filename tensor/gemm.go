@@ -50,6 +50,44 @@ func GemmNTSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, 
 	}
 }
 
+// Causal says which part of a serial product over one sequence's causal
+// attention matrix (rows i, columns j, zero where j > i) is computed.
+type Causal int
+
+const (
+	// Full computes every element.
+	Full Causal = iota
+	// RowsFrom computes C[i][r] only for tokens i ≥ the first row r of
+	// each 32-row panel (S = Q·Kᵀ, dP = dO·Vᵀ: keys after the query are
+	// not needed); other elements of C are left as they were.
+	RowsFrom
+	// TokensFromK takes X[i][j] = 0 for j > i (X is P or dS): in each
+	// depth chunk starting at j0, tokens i < j0 are skipped (O = P·V,
+	// dQ = dS·K). Every element of C is written.
+	TokensFromK
+	// KFromRows takes W[j][r] = 0 for j < r (W is P or dS, r a key): the
+	// depth of panel r0 starts at r0 (dKᵀ = Qᵀ·dS, dVᵀ = dOᵀ·P). Every
+	// element of C is written.
+	KFromRows
+)
+
+// causalKC is the depth chunk of TokensFromK: smaller chunks skip more of
+// the zero triangle.
+const causalKC = 64
+
+// GemmCausalSerial is GemmNTSerial (nt) or GemmNNSerial restricted as
+// mode says, for the products of causal attention over one sequence.
+func GemmCausalSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, m, k int, add, nt bool, mode Causal) {
+	g := gemmTask{c: c, ldc: ldc, x: x, ldx: ldx, w: w, ldw: ldw, n: n, m: m, k: k, add: add, nt: nt, tc: max(n, 1), causal: mode}
+	for pn := 0; pn < (m+PanelRows-1)/PanelRows; pn++ {
+		i0 := 0
+		if mode == RowsFrom {
+			i0 = min(n, pn*PanelRows)
+		}
+		g.unit(buf, pn, i0, n)
+	}
+}
+
 // GemmNNSerial is GemmNN on the calling goroutine (see GemmNTSerial).
 func GemmNNSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, m, k int, add bool) {
 	g := gemmTask{c: c, ldc: ldc, x: x, ldx: ldx, w: w, ldw: ldw, n: n, m: m, k: k, add: add, tc: max(n, 1)}
@@ -96,6 +134,7 @@ type gemmTask struct {
 	n, m, k  int
 	add, nt  bool
 	tc       int // tokens per unit
+	causal   Causal
 }
 
 func (g *gemmTask) Run(worker, lo, hi int) {
@@ -131,8 +170,29 @@ func (g *gemmTask) unit(buf []float32, pn, i0, i1 int) {
 			}
 		}
 	}
-	for k0 := 0; k0 < g.k; k0 += gemmKC {
-		kc := min(gemmKC, g.k-k0)
+	kstart, kstep := 0, gemmKC
+	switch g.causal {
+	case KFromRows:
+		kstart = min(r0, g.k)
+	case TokensFromK:
+		kstep = causalKC
+	}
+	if kstart > 0 && !add {
+		width := nr
+		if partial {
+			width = PanelRows
+		}
+		for i := 0; i < nt; i++ { // the skipped depth contributes zero
+			clear(c[i*ldc : i*ldc+width])
+		}
+		add = true
+	}
+	for k0 := kstart; k0 < g.k; k0 += kstep {
+		kc := min(kstep, g.k-k0)
+		ti := 0 // first token of this chunk
+		if g.causal == TokensFromK {
+			ti = min(max(0, k0-i0), nt)
+		}
 		if g.nt {
 			kernels.Pack(panel, g.w[r0*g.ldw+k0:], g.ldw, nr, kc)
 		} else {
@@ -144,7 +204,9 @@ func (g *gemmTask) unit(buf []float32, pn, i0, i1 int) {
 				}
 			}
 		}
-		kernels.GemmPacked(panel, kc, g.x[i0*g.ldx+k0:], g.ldx, c, ldc, nt, add || k0 > 0)
+		if ti < nt {
+			kernels.GemmPacked(panel, kc, g.x[(i0+ti)*g.ldx+k0:], g.ldx, c[ti*ldc:], ldc, nt-ti, add || k0 > kstart)
+		}
 	}
 	if partial {
 		for i := 0; i < nt; i++ {

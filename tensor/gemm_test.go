@@ -141,3 +141,63 @@ func BenchmarkGemm(b *testing.B) {
 		})
 	}
 }
+
+// TestGemmCausal checks each causal mode against the full product on
+// operands with the zero triangle the mode assumes.
+func TestGemmCausal(t *testing.T) {
+	for _, tier := range KernelTiers() {
+		if err := UseKernelTier(tier); err != nil {
+			t.Fatal(err)
+		}
+		for _, T := range []int{1, 7, 33, 100, 257} {
+			for _, hd := range []int{8, 48, 64} {
+				r := rand.New(rand.NewPCG(uint64(T), uint64(hd)))
+				buf := make([]float32, GemmScratch(max(T, hd)))
+				lower := randNorm(r, T*T) // P-like: zero above the diagonal
+				for i := 0; i < T; i++ {
+					clear(lower[i*T+i+1 : (i+1)*T])
+				}
+				a, b := randNorm(r, T*hd), randNorm(r, T*hd)
+				check := func(name string, got, want []float32, ld, rows, cols int, only func(i, j int) bool) {
+					for i := 0; i < rows; i++ {
+						for j := 0; j < cols; j++ {
+							if only != nil && !only(i, j) {
+								continue
+							}
+							if d := math.Abs(float64(got[i*ld+j] - want[i*ld+j])); d > 1e-4*math.Sqrt(float64(T)) {
+								t.Fatalf("%s T=%d hd=%d %s: [%d][%d] = %v, want %v", tier, T, hd, name, i, j, got[i*ld+j], want[i*ld+j])
+							}
+						}
+					}
+				}
+				for _, add := range []bool{false, true} {
+					// RowsFrom: S = A·Bᵀ for i ≥ j.
+					init := randNorm(r, T*T)
+					got, want := append([]float32(nil), init...), append([]float32(nil), init...)
+					GemmCausalSerial(buf, got, T, a, hd, b, hd, T, T, hd, add, true, RowsFrom)
+					GemmNTSerial(buf, want, T, a, hd, b, hd, T, T, hd, add)
+					check("RowsFrom", got, want, T, T, T, func(i, j int) bool { return j <= i })
+					// TokensFromK: O = P·B.
+					init = randNorm(r, T*hd)
+					got, want = append([]float32(nil), init...), append([]float32(nil), init...)
+					GemmCausalSerial(buf, got, hd, lower, T, b, hd, T, hd, T, add, false, TokensFromK)
+					GemmNNSerial(buf, want, hd, lower, T, b, hd, T, hd, T, add)
+					check("TokensFromK", got, want, hd, T, hd, nil)
+					// KFromRows: Cᵀ = Aᵀ·P with Aᵀ [hd][T].
+					at := make([]float32, hd*T)
+					for i := 0; i < T; i++ {
+						for d := 0; d < hd; d++ {
+							at[d*T+i] = a[i*hd+d]
+						}
+					}
+					init = randNorm(r, hd*T)
+					got, want = append([]float32(nil), init...), append([]float32(nil), init...)
+					GemmCausalSerial(buf, got, T, at, T, lower, T, hd, T, T, add, false, KFromRows)
+					GemmNNSerial(buf, want, T, at, T, lower, T, hd, T, T, add)
+					check("KFromRows", got, want, T, hd, T, nil)
+				}
+			}
+		}
+	}
+	_ = UseKernelTier(KernelTiers()[0])
+}

@@ -110,8 +110,8 @@ func (a *acts) carve(c *model.Config, b, t, threads int, take func(k int, scratc
 	a.cos, a.sin, a.nsin = work(t*half), work(t*half), work(t*half)
 	a.attnWork, a.gemmWork, a.sigWork = a.attnWork[:0], a.gemmWork[:0], a.sigWork[:0]
 	for w := 0; w < threads; w++ {
-		a.attnWork = append(a.attnWork, work(2*t*t))
-		a.gemmWork = append(a.gemmWork, work(tensor.GemmScratch(t)))
+		a.attnWork = append(a.attnWork, work(t*t+4*c.HeadDim*t))
+		a.gemmWork = append(a.gemmWork, work(tensor.GemmScratch(max(t, c.HeadDim))))
 		a.sigWork = append(a.sigWork, work(f))
 	}
 }

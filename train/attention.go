@@ -17,6 +17,9 @@ import (
 //	dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dO ⊙ O)) / √hd,
 //	dQ = dS·K, dK += dSᵀ·Q, dV += Pᵀ·dO
 //
+// Each product skips the triangle of the T×T matrices that is zero
+// (tensor.GemmCausalSerial).
+//
 // where dK and dV sum over the query heads sharing a key head, so one
 // backward unit is a (sequence, key head) pair and runs its heads in turn.
 
@@ -30,6 +33,8 @@ func (m *Model) visible(i int) (int, int) {
 }
 
 // attentionUnit runs the forward pass of units [lo, hi) = (sequence, head).
+// S is computed only where a key is not after its query, and O = P·V skips
+// P's zero triangle.
 func (m *Model) attentionUnit(worker, lo, hi int) {
 	c, t := m.Config, m.Seq
 	la := &m.a.layers[m.op.l]
@@ -45,7 +50,7 @@ func (m *Model) attentionUnit(worker, lo, hi int) {
 		k := la.qkv[base+qd+g*hd:]
 		v := la.qkv[base+qd+kvd+g*hd:]
 		p := la.p[u*t*t : (u+1)*t*t]
-		tensor.GemmNTSerial(buf, p, t, q, qkv, k, qkv, t, t, hd, false)
+		tensor.GemmCausalSerial(buf, p, t, q, qkv, k, qkv, t, t, hd, false, true, tensor.RowsFrom)
 		for i := 0; i < t; i++ {
 			row := p[i*t : (i+1)*t]
 			j0, j1 := m.visible(i)
@@ -62,12 +67,15 @@ func (m *Model) attentionUnit(worker, lo, hi int) {
 			clear(row[:j0])
 			clear(row[j1:])
 		}
-		tensor.GemmNNSerial(buf, la.att[b*t*d+h*hd:], d, p, t, v, qkv, t, hd, t, false)
+		tensor.GemmCausalSerial(buf, la.att[b*t*d+h*hd:], d, p, t, v, qkv, t, hd, t, false, false, tensor.TokensFromK)
 	}
 }
 
 // attentionBackUnit runs the backward pass of units [lo, hi) = (sequence,
-// key head), from dO (a.datt) into a.dqkv.
+// key head), from dO (a.datt) into a.dqkv. dK and dV are made transposed,
+// dKᵀ = Qᵀ·dS and dVᵀ = dOᵀ·P, which read dS and P by rows as they are
+// (transposing Q and dO, T×hd, instead of the T×T dS and P), summed over
+// the group's heads, then written into dqkv.
 func (m *Model) attentionBackUnit(worker, lo, hi int) {
 	c, t := m.Config, m.Seq
 	a := &m.a
@@ -78,21 +86,21 @@ func (m *Model) attentionBackUnit(worker, lo, hi int) {
 	scale := float32(1 / math.Sqrt(float64(hd)))
 	buf := a.gemmWork[worker]
 	work := a.attnWork[worker]
-	ds, tr := work[:t*t], work[t*t:2*t*t]
+	ds := work[:t*t]
+	qt, dot := work[t*t:t*t+hd*t], work[t*t+hd*t:t*t+2*hd*t]
+	dkt, dvt := work[t*t+2*hd*t:t*t+3*hd*t], work[t*t+3*hd*t:t*t+4*hd*t]
 	for u := lo; u < hi; u++ {
 		b, g := u/c.KVHeads, u%c.KVHeads
 		base := b * t * qkv
 		k := la.qkv[base+qd+g*hd:]
 		v := la.qkv[base+qd+kvd+g*hd:]
-		dk := a.dqkv[base+qd+g*hd:]
-		dv := a.dqkv[base+qd+kvd+g*hd:]
 		for h := g * group; h < (g+1)*group; h++ {
 			q := la.qkv[base+h*hd:]
 			dq := a.dqkv[base+h*hd:]
 			o := la.att[b*t*d+h*hd:]
 			do := a.datt[b*t*d+h*hd:]
 			p := la.p[(b*c.Heads+h)*t*t : (b*c.Heads+h+1)*t*t]
-			tensor.GemmNTSerial(buf, ds, t, do, d, v, qkv, t, t, hd, false) // dP
+			tensor.GemmCausalSerial(buf, ds, t, do, d, v, qkv, t, t, hd, false, true, tensor.RowsFrom) // dP
 			for i := 0; i < t; i++ {
 				di := tensor.Dot(do[i*d:i*d+hd], o[i*d:i*d+hd])
 				j0, j1 := m.visible(i)
@@ -103,26 +111,30 @@ func (m *Model) attentionBackUnit(worker, lo, hi int) {
 				clear(row[:j0])
 				clear(row[j1:])
 			}
+			tensor.GemmCausalSerial(buf, dq, qkv, ds, t, k, qkv, t, hd, t, false, false, tensor.TokensFromK)
+			transposeRows(qt, q, qkv, t, hd)
+			transposeRows(dot, do, d, t, hd)
 			first := h == g*group
-			tensor.GemmNNSerial(buf, dq, qkv, ds, t, k, qkv, t, hd, t, false)
-			transposeSquare(tr, ds, t)
-			tensor.GemmNNSerial(buf, dk, qkv, tr, t, q, qkv, t, hd, t, !first)
-			transposeSquare(tr, p, t)
-			tensor.GemmNNSerial(buf, dv, qkv, tr, t, do, d, t, hd, t, !first)
+			tensor.GemmCausalSerial(buf, dkt, t, qt, t, ds, t, hd, t, t, !first, false, tensor.KFromRows)
+			tensor.GemmCausalSerial(buf, dvt, t, dot, t, p, t, hd, t, t, !first, false, tensor.KFromRows)
+		}
+		dk := a.dqkv[base+qd+g*hd:]
+		dv := a.dqkv[base+qd+kvd+g*hd:]
+		for j := 0; j < t; j++ {
+			kr, vr := dk[j*qkv:j*qkv+hd], dv[j*qkv:j*qkv+hd]
+			for e := range kr {
+				kr[e], vr[e] = dkt[e*t+j], dvt[e*t+j]
+			}
 		}
 	}
 }
 
-// transposeSquare sets dst = srcᵀ for t×t matrices, in 16×16 blocks.
-func transposeSquare(dst, src []float32, t int) {
-	const b = 16
-	for i0 := 0; i0 < t; i0 += b {
-		for j0 := 0; j0 < t; j0 += b {
-			for i := i0; i < min(t, i0+b); i++ {
-				for j := j0; j < min(t, j0+b); j++ {
-					dst[j*t+i] = src[i*t+j]
-				}
-			}
+// transposeRows sets dst[c·rows + r] = src[r·ld + c] for r < rows, c < cols.
+func transposeRows(dst, src []float32, ld, rows, cols int) {
+	for r := 0; r < rows; r++ {
+		s := src[r*ld : r*ld+cols]
+		for c, v := range s {
+			dst[c*rows+r] = v
 		}
 	}
 }
