@@ -111,12 +111,14 @@ func (p *Pool) gemm(c []float32, ldc int, x []float32, ldx int, w []float32, ldw
 	panels := (m + PanelRows - 1) / PanelRows
 	// Split the tokens too when there are few panels, so every thread has
 	// several units to take (the pool hands ranges out guided).
+	// With many panels each unit takes all tokens, so every panel is
+	// packed once (the head: 1000 panels of 32000 rows).
 	tc := n
-	if want := 4 * p.threads; panels < want && n > 48 {
-		tc = max(24, (n*panels+want-1)/want)
-		tc = (tc + 11) / 12 * 12
+	if want := 8 * p.threads; panels < want && n > 96 {
+		chunks := (want + panels - 1) / panels
+		tc = max(96, (n+chunks-1)/chunks)
+		tc = min((tc+11)/12*12, 384)
 	}
-	tc = min(tc, 384)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.gemmT = gemmTask{p: p, c: c, ldc: ldc, x: x, ldx: ldx, w: w, ldw: ldw, n: n, m: m, k: k, add: add, nt: nt, tc: tc}

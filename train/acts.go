@@ -62,7 +62,7 @@ const sumBlock = 1 << 16
 type actSizes struct{ acts, scratch int64 }
 
 func logitChunk(v, n int) int {
-	c := (1 << 24) / v // 64 MiB of logits at most (but at least 32 rows)
+	c := (1 << 25) / v // 128 MiB of logits at most (but at least 32 rows)
 	c = max(32, c/12*12)
 	return min(c, n)
 }
