@@ -316,3 +316,68 @@ func TestStepAllocatesNothing(t *testing.T) {
 		t.Errorf("a step allocates %.1f times", n)
 	}
 }
+
+// TestCheckpointRunsInRuntime: a saved checkpoint loads in the runtime
+// (model.LoadDir, as gophi run loads it) with the trainer's logits, and
+// loads back into a trainer with the same weights and moments.
+func TestCheckpointRunsInRuntime(t *testing.T) {
+	pool := tensor.NewPool(2)
+	defer pool.Close()
+	cfg := tinyConfig(64, 64, 4, 2, 96, 2, 0.5, 0, true)
+	const seq = 16
+	m, err := New(cfg, 1, seq, 5, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := NewAdamW(m, 0.1)
+	b := randomBatch(rand.New(rand.NewPCG(2, 3)), 1, seq, cfg.VocabSize, false)
+	for i := 0; i < 3; i++ {
+		m.ZeroGrad()
+		if _, err := m.Step(b, 1.0/seq); err != nil {
+			t.Fatal(err)
+		}
+		opt.Update(m, 1e-2)
+	}
+	out := t.TempDir()
+	dir, err := SaveCheckpoint(out, m, opt, State{Step: 3, Seed: 5}, nil, "", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := model.LoadDir(dir, model.LoadOptions{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close()
+	s, err := rt.NewSequence(seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rt.Eval(s, b.Tokens[:seq], true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float32, seq*cfg.VocabSize)
+	if err := m.Logits(b, got); err != nil {
+		t.Fatal(err)
+	}
+	if e := relErr(got, want); !(e <= 2e-6) {
+		t.Errorf("checkpoint logits in the runtime: relative error %.2e", e)
+	}
+	m2, err := New(cfg, 1, seq, 99, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt2 := NewAdamW(m2, 0.1)
+	st, err := LoadCheckpoint(dir, m2, opt2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Step != 3 || opt2.T != 3 {
+		t.Errorf("state step %d, AdamW t %d, want 3 and 3", st.Step, opt2.T)
+	}
+	for i := range m.W {
+		if m.W[i] != m2.W[i] || opt.M[i] != opt2.M[i] || opt.V[i] != opt2.V[i] {
+			t.Fatalf("weight or moment %d differs after loading", i)
+		}
+	}
+}

@@ -70,7 +70,7 @@ type Options struct {
 // range TinyStories trains well (llama2.c's stories260K-style schedule).
 func DefaultOptions() Options {
 	return Options{
-		Layers: 4, Hidden: 128, Heads: 4, KVHeads: 4, FFN: 384, Ctx: 256, RopeTheta: 10000, RotaryFactor: 1,
+		Layers: 4, Hidden: 128, Heads: 4, FFN: 384, Ctx: 256, RopeTheta: 10000, RotaryFactor: 1,
 		TieEmbeddings: true,
 		Batch:         8, Accum: 1, Steps: 1000, LR: 1e-3, MinLR: 1e-4, Warmup: 100, WeightDecay: 0.1, Clip: 1,
 		Seed: 1, EvalEvery: 100, EvalBatches: 8, CheckpointEvery: 500, Keep: 2, SampleTokens: 48,
@@ -83,7 +83,11 @@ func (o *Options) Config(vocab int, bos int, eos []int) (*model.Config, error) {
 	if o.Heads <= 0 || o.Hidden%o.Heads != 0 {
 		return nil, fmt.Errorf("--hidden %d is not a multiple of --heads %d", o.Hidden, o.Heads)
 	}
-	if o.KVHeads <= 0 || o.Heads%o.KVHeads != 0 {
+	kv := o.KVHeads
+	if kv <= 0 {
+		kv = o.Heads
+	}
+	if o.Heads%kv != 0 {
 		return nil, fmt.Errorf("--heads %d is not a multiple of --kv-heads %d", o.Heads, o.KVHeads)
 	}
 	hd := o.Hidden / o.Heads
@@ -93,7 +97,7 @@ func (o *Options) Config(vocab int, bos int, eos []int) (*model.Config, error) {
 	}
 	c := &model.Config{
 		Arch: "phi3", VocabSize: vocab, Hidden: o.Hidden, Intermediate: o.FFN, Layers: o.Layers,
-		Heads: o.Heads, KVHeads: o.KVHeads, HeadDim: hd, RotaryDim: rot,
+		Heads: o.Heads, KVHeads: kv, HeadDim: hd, RotaryDim: rot,
 		MaxPositions: o.Ctx, OriginalMaxPositions: o.Ctx, RopeTheta: o.RopeTheta,
 		SlidingWindow: o.SlidingWindow, RMSNormEps: 1e-5, TieEmbeddings: o.TieEmbeddings, BOS: bos, EOS: eos,
 	}
@@ -494,27 +498,28 @@ func (t *Trainer) checkpoint(step int, prog *report.Progress) (string, error) {
 		return "", err
 	}
 	t.lastCkpt = dir
-	text, err := t.sample(dir, step)
+	if t.Opts.SampleTokens <= 0 {
+		prog.Line("checkpoint " + dir)
+		return dir, nil
+	}
+	prompt, text, err := t.sample(dir, step)
 	if err != nil {
 		return "", fmt.Errorf("train: the checkpoint %s does not run: %w", dir, err)
 	}
-	prog.Line(fmt.Sprintf("checkpoint %s; sample: %q", dir, text))
+	prog.Line(fmt.Sprintf("checkpoint %s; sample: %q → %q", dir, prompt, text))
 	return dir, nil
 }
 
 // sample generates SampleTokens tokens from the checkpoint folder with the
 // runtime (temperature 0.8, seeded by the step).
-func (t *Trainer) sample(dir string, step int) (string, error) {
+func (t *Trainer) sample(dir string, step int) (prompt, text string, err error) {
 	n := t.Opts.SampleTokens
-	if n <= 0 {
-		return "", nil
-	}
 	e, err := engine.Load(dir, engine.Options{Threads: t.Pool.Threads()})
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer e.Close()
-	prompt := t.Opts.SamplePrompt
+	prompt = t.Opts.SamplePrompt
 	var ids []int32
 	if t.data.Masked() && e.Tokenizer.ChatFamily() != "" {
 		if prompt == "" {
@@ -531,16 +536,16 @@ func (t *Trainer) sample(dir string, step int) (string, error) {
 		}
 	}
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	s, err := e.NewSession(min(t.Opts.Ctx, e.Model.Config.MaxPositions))
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	opts := sample.DefaultOptions()
 	opts.Temperature, opts.Seed = 0.8, int64(step)
 	var out strings.Builder
 	_, err = s.Generate(context.Background(), engine.Request{Tokens: ids, Sampling: opts, MaxTokens: min(n, t.Opts.Ctx-len(ids))},
 		func(text string) error { out.WriteString(text); return nil })
-	return prompt + out.String(), err
+	return prompt, out.String(), err
 }

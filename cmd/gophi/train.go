@@ -78,7 +78,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.Layers, "layers", o.Layers, "decoder layers")
 	fs.IntVar(&o.Hidden, "hidden", o.Hidden, "hidden size")
 	fs.IntVar(&o.Heads, "heads", o.Heads, "attention heads (head size = hidden/heads)")
-	fs.IntVar(&o.KVHeads, "kv-heads", o.KVHeads, "key/value heads (GQA when fewer than --heads)")
+	fs.IntVar(&o.KVHeads, "kv-heads", o.KVHeads, "key/value heads (GQA when fewer than --heads; 0: as many as --heads)")
 	fs.IntVar(&o.FFN, "ffn", o.FFN, "FFN width (intermediate_size)")
 	fs.IntVar(&o.Ctx, "ctx", o.Ctx, "sequence length trained on (the model's context)")
 	fs.Float64Var(&o.RopeTheta, "rope-theta", o.RopeTheta, "RoPE base")
