@@ -381,3 +381,38 @@ func TestCheckpointRunsInRuntime(t *testing.T) {
 		}
 	}
 }
+
+// TestAccumulation: two micro-batches of one sequence accumulate the same
+// gradient as one batch of both.
+func TestAccumulation(t *testing.T) {
+	pool := tensor.NewPool(2)
+	defer pool.Close()
+	cfg := tinyConfig(40, 32, 2, 1, 48, 2, 1, 0, false)
+	const seq = 12
+	b := randomBatch(rand.New(rand.NewPCG(4, 4)), 2, seq, cfg.VocabSize, true)
+	whole, err := New(cfg, 2, seq, 9, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := whole.Counted(b)
+	whole.ZeroGrad()
+	if _, err := whole.Step(b, 1/float64(n)); err != nil {
+		t.Fatal(err)
+	}
+	parts, err := New(cfg, 1, seq, 9, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts.ZeroGrad()
+	for r := 0; r < 2; r++ {
+		row := &Batch{Tokens: b.Tokens[r*(seq+1) : (r+1)*(seq+1)], Mask: b.Mask[r*(seq+1) : (r+1)*(seq+1)]}
+		if _, err := parts.Step(row, 1/float64(n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range whole.Params {
+		if e := relErr(parts.G[p.Off:p.Off+p.Len], whole.G[p.Off:p.Off+p.Len]); !(e < 1e-5) {
+			t.Errorf("%s: accumulated gradient differs by %.2e", p.Name, e)
+		}
+	}
+}

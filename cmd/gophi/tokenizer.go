@@ -49,7 +49,7 @@ type inputFlags struct {
 func addInputFlags(fs *flag.FlagSet) inputFlags {
 	return inputFlags{
 		format:   fs.String("format", bpetrain.FormatAuto, "input format: auto (.jsonl/.json/.ndjson[.gz] are JSONL, other names plain text; stdin is sniffed), jsonl or text"),
-		field:    fs.String("field", "text", "JSONL field with the document's text (records without it use their \"messages\")"),
+		field:    fs.String("field", "", "JSONL field with the document's text (default \"text\", but a chat record's \"messages\" when it has them, so that chats get the tokenizer's template and loss masks)"),
 		textDocs: fs.String("text-docs", bpetrain.DocsLine, "what a document is in plain text: line, paragraph (blank-line separated) or file"),
 	}
 }

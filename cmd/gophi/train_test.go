@@ -267,7 +267,7 @@ func TestTrainChat(t *testing.T) {
 	chats := filepath.Join(dir, "chats.jsonl")
 	tok, shards := filepath.Join(dir, "tok.json"), filepath.Join(dir, "shards")
 	for _, args := range [][]string{
-		{"synth", "chat", "-n", "200", "--no-text", "-o", chats},
+		{"synth", "chat", "-n", "200", "-o", chats},
 		{"tokenizer", "train", "--vocab-size", "400", "--special", "<|user|>,<|assistant|>,<|end|>,<|system|>,<|endoftext|>", "-o", tok, chats},
 		{"tokenize", "--quiet", "--tokenizer", tok, "-o", shards, chats},
 	} {

@@ -37,7 +37,8 @@ const (
 // Input describes where documents come from.
 //
 // A JSONL record's document is the string in Field ("text" by default).
-// When the record has no such field but has "messages" (a list of {"role",
+// When Field is not set and the record has "messages", or when the record
+// has no such field but has "messages" (a list of {"role",
 // "content"} objects, content a string or a list of {"type":"text","text"}
 // parts), the document is a chat: the conversation rendered by
 // ChatSegments, else by Chat, else its contents joined by "\n". Records
@@ -323,8 +324,14 @@ func (in *Input) text(rec record) (document, bool, error) {
 	field := in.Field
 	if field == "" {
 		field = "text"
+		// A chat record (gophi synth chat writes both) is read from its
+		// messages, so that it is rendered with the tokenizer's template
+		// and gets a loss mask, unless --field names the text.
+		if raw, ok := obj["messages"]; ok && string(raw) != "null" {
+			field = ""
+		}
 	}
-	if raw, ok := obj[field]; ok && string(raw) != "null" {
+	if raw, ok := obj[field]; ok && field != "" && string(raw) != "null" {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return document{}, false, fmt.Errorf("%s:%d: field %q is not a string", rec.src, rec.line, field)
