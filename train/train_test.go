@@ -416,3 +416,43 @@ func TestAccumulation(t *testing.T) {
 		}
 	}
 }
+
+// TestThreadsDoNotChangeResults: every element is summed in one order
+// whatever the pool's size, so one and three threads train bit for bit
+// alike (what makes a resumed run exact even with another --threads).
+func TestThreadsDoNotChangeResults(t *testing.T) {
+	cfg := tinyConfig(96, 64, 4, 2, 96, 2, 1, 0, false)
+	b := randomBatch(rand.New(rand.NewPCG(6, 6)), 3, 40, cfg.VocabSize, false)
+	var ref []float32
+	var refLoss float64
+	for _, threads := range []int{1, 3} {
+		pool := tensor.NewPool(threads)
+		m, err := New(cfg, 3, 40, 2, pool)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opt := NewAdamW(m, 0.1)
+		var loss float64
+		for i := 0; i < 3; i++ {
+			m.ZeroGrad()
+			if loss, err = m.Step(b, 1.0/120); err != nil {
+				t.Fatal(err)
+			}
+			m.ClipGrad(1)
+			opt.Update(m, 1e-2)
+		}
+		pool.Close()
+		if ref == nil {
+			ref, refLoss = m.W, loss
+			continue
+		}
+		if loss != refLoss {
+			t.Errorf("%d threads: loss %v, 1 thread %v", threads, loss, refLoss)
+		}
+		for i := range ref {
+			if m.W[i] != ref[i] {
+				t.Fatalf("%d threads: weight %d is %v, 1 thread %v", threads, i, m.W[i], ref[i])
+			}
+		}
+	}
+}

@@ -239,11 +239,7 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 	} else if err != nil {
 		return nil, err
 	}
-	threads := o.Threads
-	if threads <= 0 {
-		threads = 0
-	}
-	t.Pool = tensor.NewPool(threads)
+	t.Pool = tensor.NewPool(o.Threads) // ≤ 0: one thread per core
 	plan, err := PlanMemory(t.cfg, o.Batch, o.Ctx, t.Pool.Threads())
 	if err != nil {
 		t.Pool.Close()
