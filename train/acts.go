@@ -46,6 +46,7 @@ type acts struct {
 	cos, sin, nsin []float32 // [Seq][RotaryDim/2] RoPE tables (nsin = −sin)
 	attnWork       [][]float32
 	sigWork        [][]float32 // per worker: F floats for swigluBackRows
+	normWork       [][]float32 // per worker: D floats for rmsNormBackBlocks
 	gemmWork       [][]float32
 	sumPart        []float64 // per-block partial sums (gradient norm)
 	tokens         []int32   // [N] this micro-batch's inputs
@@ -108,11 +109,12 @@ func (a *acts) carve(c *model.Config, b, t, threads int, take func(k int, scratc
 	a.normPart = work((n/normBlock + 1) * d)
 	half := c.RotaryDim / 2
 	a.cos, a.sin, a.nsin = work(t*half), work(t*half), work(t*half)
-	a.attnWork, a.gemmWork, a.sigWork = a.attnWork[:0], a.gemmWork[:0], a.sigWork[:0]
+	a.attnWork, a.gemmWork, a.sigWork, a.normWork = a.attnWork[:0], a.gemmWork[:0], a.sigWork[:0], a.normWork[:0]
 	for w := 0; w < threads; w++ {
 		a.attnWork = append(a.attnWork, work(t*t+4*c.HeadDim*t))
 		a.gemmWork = append(a.gemmWork, work(tensor.GemmScratch(max(t, c.HeadDim))))
 		a.sigWork = append(a.sigWork, work(f))
+		a.normWork = append(a.normWork, work(d))
 	}
 }
 

@@ -55,15 +55,11 @@ func (m *Model) attentionUnit(worker, lo, hi int) {
 			row := p[i*t : (i+1)*t]
 			j0, j1 := m.visible(i)
 			vis := row[j0:j1]
-			mx := float32(math.Inf(-1))
 			for j := range vis {
 				vis[j] *= scale
-				mx = max(mx, vis[j])
 			}
-			inv := 1 / tensor.ExpSub(vis, mx)
-			for j := range vis {
-				vis[j] *= inv
-			}
+			inv := 1 / tensor.ExpSub(vis, maxOf(vis))
+			tensor.Axpy(vis, vis, inv-1) // vis ·= inv on the vector kernel
 			clear(row[:j0])
 			clear(row[j1:])
 		}

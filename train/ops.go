@@ -105,30 +105,28 @@ func (m *Model) rmsNormBack(dst, dy, x, rms, w, gw []float32, add bool) {
 	}
 }
 
-func (m *Model) rmsNormBackBlocks(_, lo, hi int) {
+func (m *Model) rmsNormBackBlocks(worker, lo, hi int) {
 	d := m.Config.Hidden
 	n := m.Batch * m.Seq
 	o := &m.op
+	u := m.a.normWork[worker]
 	for b := lo; b < hi; b++ {
 		part := m.a.normPart[b*d : (b+1)*d]
 		clear(part)
 		for i := b * normBlock; i < min(n, (b+1)*normBlock); i++ {
 			x, dy, dx := o.x[i*d:(i+1)*d], o.dy[i*d:(i+1)*d], o.dst[i*d:(i+1)*d]
 			r := o.rms[i]
-			var s float64
-			for j, v := range x {
-				s += float64(o.w[j]*dy[j]) * float64(v)
+			for j, v := range dy {
+				u[j] = o.w[j] * v
+				part[j] += v * (x[j] * r)
 			}
-			k := float32(float64(r) * float64(r) * float64(r) / float64(d) * s)
-			for j, v := range x {
-				g := r*(o.w[j]*dy[j]) - k*v
-				if o.add {
-					dx[j] += g
-				} else {
-					dx[j] = g
-				}
-				part[j] += dy[j] * (v * r)
+			s := tensor.Dot(u, x)
+			k := float32(float64(r) * float64(r) * float64(r) / float64(d) * float64(s))
+			if !o.add {
+				clear(dx)
 			}
+			tensor.Axpy(dx, u, r)
+			tensor.Axpy(dx, x, -k)
 		}
 	}
 }
