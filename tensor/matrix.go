@@ -112,6 +112,9 @@ func F16sToF32(dst []float32, src []uint16) {
 // ExpSub replaces x[i] by exp(x[i]−m), m ≥ max(x), and returns the sum.
 func ExpSub(x []float32, m float32) float32 { return kernels.ExpSub(x, m) }
 
+// Max returns the largest of x (len(x) > 0) on the vector kernel.
+func Max(x []float32) float32 { return kernels.MaxF32(x) }
+
 // SwiGLU sets h[i] = silu(g[i])·u[i] over len(h) values.
 func SwiGLU(h, g, u []float32) { kernels.SwiGLU(h, g, u) }
 

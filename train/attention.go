@@ -58,7 +58,15 @@ func (m *Model) attentionUnit(worker, lo, hi int) {
 			for j := range vis {
 				vis[j] *= scale
 			}
-			inv := 1 / tensor.ExpSub(vis, maxOf(vis))
+			mx := maxOf(vis)
+			// The exp kernel works 16 values at a time and leaves the rest
+			// to math.Exp: pad the row to a multiple of 16 with values whose
+			// exp is 0 (or ~1e-38, nothing next to the sum's 1 or more).
+			ext := row[j0:min(t, j0+(j1-j0+15)/16*16)]
+			for j := len(vis); j < len(ext); j++ {
+				ext[j] = -1e30
+			}
+			inv := 1 / tensor.ExpSub(ext, mx)
 			tensor.Axpy(vis, vis, inv-1) // vis ·= inv on the vector kernel
 			clear(row[:j0])
 			clear(row[j1:])
@@ -98,7 +106,7 @@ func (m *Model) attentionBackUnit(worker, lo, hi int) {
 			p := la.p[(b*c.Heads+h)*t*t : (b*c.Heads+h+1)*t*t]
 			tensor.GemmCausalSerial(buf, ds, t, do, d, v, qkv, t, t, hd, false, true, tensor.RowsFrom) // dP
 			for i := 0; i < t; i++ {
-				di := tensor.Dot(do[i*d:i*d+hd], o[i*d:i*d+hd])
+				di := dotShort(do[i*d:i*d+hd], o[i*d:i*d+hd])
 				j0, j1 := m.visible(i)
 				row, pr := ds[i*t:(i+1)*t], p[i*t:(i+1)*t]
 				for j := j0; j < j1; j++ {
@@ -133,4 +141,18 @@ func transposeRows(dst, src []float32, ld, rows, cols int) {
 			dst[c*rows+r] = v
 		}
 	}
+}
+
+// dotShort returns Σ a[i]·b[i]: the vector kernel for long vectors, a loop for
+// the short ones of small heads (a call costs more than 8 products).
+func dotShort(a, b []float32) float32 {
+	if len(a) >= 32 {
+		return tensor.Dot(a, b)
+	}
+	var s float32
+	b = b[:len(a)]
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
 }

@@ -252,16 +252,5 @@ func (m *Model) crossEntropyRows(_, lo, hi int) {
 	}
 }
 
-// maxOf returns the largest of x (len(x) > 0), with four running maxima
-// so the loop is not one long dependency chain.
-func maxOf(x []float32) float32 {
-	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
-	}
-	for ; i < len(x); i++ {
-		m0 = max(m0, x[i])
-	}
-	return max(m0, m1, m2, m3)
-}
+// maxOf returns the largest of x (len(x) > 0).
+func maxOf(x []float32) float32 { return tensor.Max(x) }

@@ -32,6 +32,7 @@ type impl struct {
 	dotF16  func(w *uint16, x *float32, n int) float32
 	dotBF16 func(w *uint16, x *float32, n int) float32
 	axpy    func(y, x *float32, a float32, n int)
+	maxF32  func(x *float32, n int) float32
 	dotQ8_0 func(w *byte, nb int, xq *int8, xd *float32) float32
 	dotQ4_0 func(w *byte, nb int, xq *int8, xd, xs *float32) float32
 	// dotQ4_0R takes repacked rows and Q8.RQ/RN/RL; optional.
@@ -175,6 +176,20 @@ func DotBF16(w []byte, x []float32) float32 {
 		s += dotBF16Generic((*uint16)(unsafe.Add(unsafe.Pointer(wp), 2*m)), f32p(x[m:]), n-m)
 	}
 	return s
+}
+
+// MaxF32 returns the largest of x (len(x) > 0; NaNs are not ordered).
+func MaxF32(x []float32) float32 {
+	n := len(x)
+	m := n - n%current.width
+	if m == 0 || current.maxF32 == nil {
+		return maxF32Generic(x)
+	}
+	v := current.maxF32(f32p(x), m)
+	for _, e := range x[m:] {
+		v = max(v, e)
+	}
+	return v
 }
 
 // Axpy computes y[i] += a·x[i] over len(y) elements.

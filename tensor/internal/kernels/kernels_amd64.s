@@ -191,6 +191,51 @@ axpy_done:
 	VZEROUPPER
 	RET
 
+// func maxF32AVX512(x *float32, n int) float32
+// Requires: AVX, AVX512F, AVX512VL, SSE
+TEXT ·maxF32AVX512(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Z0
+	VMOVUPS (AX), Z1
+	VMOVUPS (AX), Z2
+	VMOVUPS (AX), Z3
+
+max_loop4:
+	CMPQ   CX, $0x40
+	JL     max_loop1
+	VMAXPS (AX), Z0, Z0
+	VMAXPS 64(AX), Z1, Z1
+	VMAXPS 128(AX), Z2, Z2
+	VMAXPS 192(AX), Z3, Z3
+	ADDQ   $0x00000100, AX
+	SUBQ   $0x40, CX
+	JMP    max_loop4
+
+max_loop1:
+	CMPQ   CX, $0x10
+	JL     max_done
+	VMAXPS (AX), Z0, Z0
+	ADDQ   $0x40, AX
+	SUBQ   $0x10, CX
+	JMP    max_loop1
+
+max_done:
+	VMAXPS        Z1, Z0, Z0
+	VMAXPS        Z3, Z2, Z2
+	VMAXPS        Z2, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y1
+	VMAXPS        Y1, Y0, Y1
+	VEXTRACTF32X4 $0x01, Y1, X0
+	VMAXPS        X0, X1, X0
+	VMOVHLPS      X0, X0, X1
+	VMAXPS        X1, X0, X0
+	VMOVSHDUP     X0, X1
+	VMAXSS        X1, X0, X0
+	VZEROUPPER
+	MOVSS         X0, ret+16(FP)
+	RET
+
 // func dotQ8_0VNNI(w *byte, nb int, xq *int8, xd *float32) float32
 // Requires: AVX, AVX2, AVX512VL, AVX512VNNI, F16C, FMA3, SSE
 TEXT ·dotQ8_0VNNI(SB), NOSPLIT, $0-36
@@ -7771,6 +7816,49 @@ axpya_loop:
 
 axpya_done:
 	VZEROUPPER
+	RET
+
+// func maxF32AVX2(x *float32, n int) float32
+// Requires: AVX, SSE
+TEXT ·maxF32AVX2(SB), NOSPLIT, $0-20
+	MOVQ    x+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS (AX), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS (AX), Y2
+	VMOVUPS (AX), Y3
+
+max2_loop4:
+	CMPQ   CX, $0x20
+	JL     max2_loop1
+	VMAXPS (AX), Y0, Y0
+	VMAXPS 32(AX), Y1, Y1
+	VMAXPS 64(AX), Y2, Y2
+	VMAXPS 96(AX), Y3, Y3
+	ADDQ   $0x80, AX
+	SUBQ   $0x20, CX
+	JMP    max2_loop4
+
+max2_loop1:
+	CMPQ   CX, $0x08
+	JL     max2_done
+	VMAXPS (AX), Y0, Y0
+	ADDQ   $0x20, AX
+	SUBQ   $0x08, CX
+	JMP    max2_loop1
+
+max2_done:
+	VMAXPS       Y1, Y0, Y0
+	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VMAXPS       X1, X0, X1
+	VMOVHLPS     X1, X1, X0
+	VMAXPS       X0, X1, X1
+	VMOVSHDUP    X1, X0
+	VMAXSS       X0, X1, X1
+	VZEROUPPER
+	MOVSS        X1, ret+16(FP)
 	RET
 
 // func gemmPacked6AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)

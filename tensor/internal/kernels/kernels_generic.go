@@ -51,6 +51,20 @@ func dotBF16Generic(w *uint16, x *float32, n int) float32 {
 	return s
 }
 
+// maxF32Generic is MaxF32 in Go, with four running maxima so the loop is
+// not one dependency chain.
+func maxF32Generic(x []float32) float32 {
+	m0, m1, m2, m3 := x[0], x[0], x[0], x[0]
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(m0, m1, m2, m3)
+}
+
 func axpyGeneric(y, x *float32, a float32, n int) {
 	ys, xs := unsafe.Slice(y, n), unsafe.Slice(x, n)
 	for i := range ys {

@@ -783,3 +783,25 @@ func TestQuantQ8Blocks(t *testing.T) {
 		}
 	})
 }
+
+// TestMaxF32 checks the vector max against a loop on every tier, for
+// lengths around the vector widths and the maximum at every position.
+func TestMaxF32(t *testing.T) {
+	forTiers(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(7, 7))
+		for _, n := range []int{1, 7, 8, 15, 16, 17, 31, 63, 64, 65, 100, 257, 1000} {
+			x := make([]float32, n)
+			for i := range x {
+				x[i] = float32(r.NormFloat64()) - 10
+			}
+			for at := 0; at < n; at++ {
+				old := x[at]
+				x[at] = 3
+				if got := MaxF32(x); got != 3 {
+					t.Fatalf("n %d, max at %d: got %v", n, at, got)
+				}
+				x[at] = old
+			}
+		}
+	})
+}

@@ -16,6 +16,9 @@ func dotBF16AVX512(w *uint16, x *float32, n int) float32
 // axpyF32AVX512 computes y[i] += a·x[i] for n a multiple of 16.
 func axpyF32AVX512(y *float32, x *float32, a float32, n int)
 
+// maxF32AVX512 returns the largest of x[0..n) for n a positive multiple of 16.
+func maxF32AVX512(x *float32, n int) float32
+
 // dotQ8_0VNNI returns the dot product of nb Q8_0 blocks with int8 activation blocks (AVX-512 VNNI, 256-bit).
 func dotQ8_0VNNI(w *byte, nb int, xq *int8, xd *float32) float32
 
@@ -192,6 +195,9 @@ func dotBF16AVX2(w *uint16, x *float32, n int) float32
 
 // axpyF32AVX2 computes y[i] += a·x[i] for n a multiple of 8 (AVX2+FMA).
 func axpyF32AVX2(y *float32, x *float32, a float32, n int)
+
+// maxF32AVX2 returns the largest of x[0..n) for n a positive multiple of 8 (AVX2).
+func maxF32AVX2(x *float32, n int) float32
 
 // gemmPacked6AVX2 adds (or stores) a 32×6 tile of packed-W·xᵀ into c (AVX2+FMA); strides in elements.
 func gemmPacked6AVX2(w *float32, x *float32, ldx int, kc int, c *float32, ldc int, add int)

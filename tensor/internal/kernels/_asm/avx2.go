@@ -597,6 +597,7 @@ func avx2Kernels() {
 	dotF16AVX2()
 	dotBF16AVX2()
 	axpyF32AVX2()
+	maxF32AVX2()
 	for _, t := range gemmTokenTilesAVX2 {
 		gemmPackedAVX2(t)
 	}
