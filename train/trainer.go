@@ -376,7 +376,7 @@ var ErrNotFinite = errors.New("the loss is not finite")
 func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	o := t.Opts
 	m := t.Model
-	res := &Result{ValLoss: math.NaN(), Checkpoint: t.lastCkpt}
+	res := &Result{Step: o.startStep, ValLoss: math.NaN(), Checkpoint: t.lastCkpt}
 	res.Plan, _ = PlanMemory(t.cfg, o.Batch, o.Ctx, t.Pool.Threads())
 	metrics := filepath.Join(o.Out, "metrics.csv")
 	prog := report.NewProgress(t.Log, t.TTY, o.Steps)

@@ -152,7 +152,7 @@ Flags:
 	res, err := t.Run(ctx)
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "stopped at step %d; continue with: gophi train --resume --out %s\n", res.Step, o.Out)
+			return fmt.Errorf("train: interrupted at step %d, checkpoint written; continue with: gophi train --resume --out %s", res.Step, o.Out)
 		}
 		return err
 	}
