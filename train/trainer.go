@@ -349,9 +349,15 @@ func (t *Trainer) resume() (int, error) {
 	path := filepath.Join(o.Out, "metrics.csv")
 	rows, err := report.ReadCSV(path)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return 0, err
+		// A kill in the middle of an append tears the last line, which is
+		// after the checkpoint: keep the rows before it.
+		fmt.Fprintf(t.Log, "metrics.csv: %v; keeping the %d rows before it\n", err, len(rows))
 	}
-	if err := report.WriteCSV(path, report.Truncate(rows, st.Step)); err != nil {
+	rows = report.Truncate(rows, st.Step)
+	if len(rows) > 0 && rows[len(rows)-1].Step != st.Step {
+		fmt.Fprintf(t.Log, "metrics.csv ends at step %d, the checkpoint is at step %d: the rows between are lost\n", rows[len(rows)-1].Step, st.Step)
+	}
+	if err := report.WriteCSV(path, rows); err != nil {
 		return 0, err
 	}
 	t.lastCkpt = dir

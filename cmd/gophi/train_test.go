@@ -295,3 +295,34 @@ func TestTrainChat(t *testing.T) {
 		t.Errorf("chat with the checkpoint: %v", err)
 	}
 }
+
+// TestTrainResumeTornMetrics: a kill during an append leaves half a line at
+// the end of metrics.csv; resume keeps the rows before it and goes on.
+func TestTrainResumeTornMetrics(t *testing.T) {
+	dir := t.TempDir()
+	tok, shards := trainCorpus(t, dir, "1", "320")
+	out := filepath.Join(dir, "run")
+	more := []string{"--steps", "8", "--checkpoint-every", "4", "--sample-tokens", "0"}
+	if _, errOut, err := runCLI(t, "", trainArgs(tok, shards, out, more...)...); err != nil {
+		t.Fatalf("%v\n%s", err, errOut)
+	}
+	want := metricsWithoutSpeed(t, filepath.Join(out, "metrics.csv"))
+	// Back to the state of a run killed while writing step 6's row: the
+	// checkpoint of step 4 and a torn line.
+	os.RemoveAll(filepath.Join(out, "checkpoint-000008"))
+	data, _ := os.ReadFile(filepath.Join(out, "metrics.csv"))
+	lines := strings.SplitAfter(string(data), "\n")
+	torn := strings.Join(lines[:6], "") + lines[6][:len(lines[6])/2]
+	os.WriteFile(filepath.Join(out, "metrics.csv"), []byte(torn), 0o644)
+	_, errOut, err := runCLI(t, "", "train", "--resume", "--out", out)
+	if err != nil {
+		t.Fatalf("resume: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "keeping the") {
+		t.Errorf("resume did not report the torn line:\n%s", errOut)
+	}
+	got := metricsWithoutSpeed(t, filepath.Join(out, "metrics.csv"))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("metrics after resume:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
