@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,10 +84,9 @@ func TestTrainLowersLossAndResumesAfterKill(t *testing.T) {
 	if len(want) != 201 {
 		t.Fatalf("metrics.csv has %d lines, want a header and 200 rows", len(want))
 	}
-	first := strings.Split(want[1], ",")[1]
-	last := strings.Split(want[200], ",")[1]
-	if !(last < first) || last > "4.5" { // losses here are 1.x-6.x: compare as text of the same width
-		t.Errorf("training loss %s -> %s: did not learn", first, last)
+	first, last := lossAt(t, want, 1), lossAt(t, want, 200)
+	if !(last < first-1.5) {
+		t.Errorf("training loss %.3f -> %.3f: did not learn", first, last)
 	}
 
 	goTool, err := exec.LookPath("go")
@@ -152,6 +152,16 @@ func TestTrainLowersLossAndResumesAfterKill(t *testing.T) {
 	if err != nil || out == "" {
 		t.Errorf("gophi run on the checkpoint: %v %q\n%s", err, out, errOut)
 	}
+}
+
+// lossAt returns the train_loss of line i of metricsWithoutSpeed's lines.
+func lossAt(t *testing.T, lines []string, i int) float64 {
+	t.Helper()
+	v, err := strconv.ParseFloat(strings.Split(lines[i], ",")[1], 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
 }
 
 func countLines(path string) int {
@@ -293,6 +303,19 @@ func TestTrainChat(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, "", "run", "-n", "3", filepath.Join(out, "checkpoint-000006"), "Why is the sky blue?"); err != nil {
 		t.Errorf("chat with the checkpoint: %v", err)
+	}
+	// Fine-tuning from that checkpoint (--init) starts where it ended, not
+	// from random weights.
+	tuned := filepath.Join(dir, "tuned")
+	_, errOut, err = runCLI(t, "", "train", "--init", filepath.Join(out, "checkpoint-000006"), "--data", shards, "--tokenizer", tok,
+		"--out", tuned, "--steps", "2", "--batch", "2", "--ctx", "32", "--sample-tokens", "0")
+	if err != nil {
+		t.Fatalf("--init: %v\n%s", err, errOut)
+	}
+	from := metricsWithoutSpeed(t, filepath.Join(out, "metrics.csv"))
+	init := metricsWithoutSpeed(t, filepath.Join(tuned, "metrics.csv"))
+	if fresh, first := lossAt(t, from, 1), lossAt(t, init, 1); !(first < fresh-0.1) {
+		t.Errorf("fine-tuning started at loss %.3f, the fresh run at %.3f (ended at %.3f)", first, fresh, lossAt(t, from, len(from)-1))
 	}
 }
 
