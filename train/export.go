@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -55,7 +56,19 @@ func HubConfig(c *model.Config) map[string]any {
 		j["sliding_window"] = c.SlidingWindow
 	}
 	if r := c.Rope; r != nil {
-		j["rope_scaling"] = map[string]any{"type": "longrope", "short_factor": r.ShortFactor, "long_factor": r.LongFactor}
+		rs := map[string]any{"type": "longrope", "short_factor": r.ShortFactor, "long_factor": r.LongFactor}
+		// transformers recomputes the magnitude factor from the two
+		// lengths; write it when this model's differs (a yarn source, an
+		// explicit attention_factor, or a context grown by --init).
+		factor := float64(c.MaxPositions) / float64(c.OriginalMaxPositions)
+		def := 1.0
+		if factor > 1 {
+			def = math.Sqrt(1 + math.Log(factor)/math.Log(float64(c.OriginalMaxPositions)))
+		}
+		if math.Abs(r.AttentionFactor-def) > 1e-12 {
+			rs["attention_factor"] = r.AttentionFactor
+		}
+		j["rope_scaling"] = rs
 	}
 	if c.BOS >= 0 {
 		j["bos_token_id"] = c.BOS
@@ -77,7 +90,15 @@ func (m *Model) ExportDir(dir string, tok *tokenizer.Tokenizer, tokenizerJSON st
 		return fmt.Errorf("train: export: %w", err)
 	}
 	c := m.Config
-	if err := writeJSON(filepath.Join(dir, "config.json"), HubConfig(c)); err != nil {
+	hub := HubConfig(c)
+	// transformers' Phi3Config defaults pad_token_id to 32000 and Phi3Model
+	// makes it the embedding's padding_idx, which must be inside the
+	// vocabulary: a config without one does not load for vocabularies of
+	// 32000 or fewer. The pad is <unk> (never a training target with byte
+	// fallback), as the hub's tiny Phi-3 configs have it, so that a
+	// padding_idx row frozen by PyTorch costs nothing.
+	hub["pad_token_id"] = padID(tok)
+	if err := writeJSON(filepath.Join(dir, "config.json"), hub); err != nil {
 		return err
 	}
 	gen := map[string]any{"_from_model_config": true}
@@ -113,6 +134,16 @@ func (m *Model) ExportDir(dir string, tok *tokenizer.Tokenizer, tokenizerJSON st
 	return writeJSON(filepath.Join(dir, "tokenizer_config.json"), tokenizerConfig(tok))
 }
 
+// padID returns the padding id written into config.json: <unk>'s, else 0.
+func padID(tok *tokenizer.Tokenizer) int {
+	if tok != nil {
+		if id, ok := tok.ID("<unk>"); ok {
+			return int(id)
+		}
+	}
+	return 0
+}
+
 // tokenizerConfig is a tokenizer_config.json for a tokenizer that has none
 // (one made by "gophi tokenizer train").
 func tokenizerConfig(tok *tokenizer.Tokenizer) map[string]any {
@@ -133,6 +164,8 @@ func tokenizerConfig(tok *tokenizer.Tokenizer) map[string]any {
 	}
 	if s, ok := piece(tok.EOS()); ok {
 		j["eos_token"] = s
+	}
+	if s, ok := piece(int32(padID(tok))); ok {
 		j["pad_token"] = s
 	}
 	if _, ok := tok.ID("<unk>"); ok {

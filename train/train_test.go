@@ -1,9 +1,13 @@
 package train
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gophi/gophi/model"
@@ -454,5 +458,56 @@ func TestThreadsDoNotChangeResults(t *testing.T) {
 				t.Fatalf("%d threads: weight %d is %v, 1 thread %v", threads, i, m.W[i], ref[i])
 			}
 		}
+	}
+}
+
+// TestHubConfigRoundTrip: config.json written for each gold model's
+// configuration parses back to the same configuration, and the exported
+// pad_token_id lies inside the vocabulary (transformers makes it the
+// embedding's padding_idx).
+func TestHubConfigRoundTrip(t *testing.T) {
+	for _, name := range []string{"phi3-mini-4k-tiny", "phi3-sliding-tiny", "phi3-longrope-tiny", "phi3-gqa-tiny", "phi4-mini-tiny"} {
+		cfg, err := model.LoadConfig(filepath.Join("..", "testdata", "phi3", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, grow := range []bool{false, true} {
+			c := *cfg
+			if grow && c.Rope != nil {
+				c.MaxPositions *= 2 // as --init with a longer --ctx: the factor must survive
+			}
+			data, err := json.Marshal(HubConfig(&c))
+			if err != nil {
+				t.Fatal(err)
+			}
+			back, err := model.ParseConfig(data)
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", name, err, data)
+			}
+			back.EOS, back.BOS = c.EOS, c.BOS
+			if !reflect.DeepEqual(back, &c) {
+				t.Errorf("%s (grown %v): parsed back as %+v, want %+v", name, grow, back, &c)
+			}
+		}
+	}
+	pool := tensor.NewPool(1)
+	defer pool.Close()
+	m, err := New(tinyConfig(300, 32, 2, 2, 32, 1, 1, 0, true), 1, 8, 1, pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := m.ExportDir(dir, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j struct {
+		Pad *int `json:"pad_token_id"`
+	}
+	if err := json.Unmarshal(data, &j); err != nil || j.Pad == nil || *j.Pad < 0 || *j.Pad >= 300 {
+		t.Errorf("config.json pad_token_id %v (err %v), want one inside the vocabulary of 300", j.Pad, err)
 	}
 }
