@@ -1,26 +1,15 @@
 package train
 
 import (
-	"encoding/binary"
 	"math"
 	"path/filepath"
 	"testing"
 
 	"github.com/gophi/gophi/format/safetensors"
+	"github.com/gophi/gophi/internal/goldtest"
 	"github.com/gophi/gophi/model"
 	"github.com/gophi/gophi/tensor"
 )
-
-// dirSource is a model.Source over a safetensors checkpoint folder.
-type dirSource struct{ ck *safetensors.Checkpoint }
-
-func (s dirSource) Tensor(name string) (model.Tensor, bool) {
-	t, ok := s.ck.Tensor(name)
-	if !ok {
-		return model.Tensor{}, false
-	}
-	return model.Tensor{Type: t.DType, Shape: t.Shape, Data: t.Data}, true
-}
 
 // goldModel loads testdata/phi3/NAME into a trainer for micro-batches of
 // batch × seq tokens.
@@ -40,7 +29,7 @@ func goldModel(t *testing.T, name string, batch, seq int, pool *tensor.Pool) *Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetWeights(dirSource{ck}); err != nil {
+	if err := m.SetWeights(ckSource{ck}); err != nil {
 		t.Fatal(err)
 	}
 	return m
@@ -51,23 +40,11 @@ func f32s(t *testing.T, ts *safetensors.Tensor) []float32 {
 	if ts.DType != tensor.F32 {
 		t.Fatalf("%s: type %v, want F32", ts.Name, ts.DType)
 	}
-	out := make([]float32, len(ts.Data)/4)
-	for i := range out {
-		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(ts.Data[4*i:]))
-	}
-	return out
+	return goldtest.Float32s(ts.Data)
 }
 
 // relErr returns ‖a−b‖/‖b‖.
-func relErr(a, b []float32) float64 {
-	var num, den float64
-	for i := range a {
-		d := float64(a[i]) - float64(b[i])
-		num += d * d
-		den += float64(b[i]) * float64(b[i])
-	}
-	return math.Sqrt(num / den)
-}
+func relErr(a, b []float32) float64 { return goldtest.RelErr(a, b) }
 
 // TestGoldGradients checks the loss, every parameter's gradient and the
 // parameters after two clipped AdamW steps against PyTorch autograd in
@@ -94,10 +71,7 @@ func TestGoldGradients(t *testing.T) {
 					return f32s(t, ts)
 				}
 				ids, _ := gold.Tensor("batch.input_ids")
-				tok := make([]int32, len(ids.Data)/4)
-				for i := range tok {
-					tok[i] = int32(binary.LittleEndian.Uint32(ids.Data[4*i:]))
-				}
+				tok := goldtest.Int32s(ids.Data)
 				m := goldModel(t, name, ids.Shape[0], ids.Shape[1]-1, pool)
 				b := &Batch{Tokens: tok}
 				count := m.Counted(b)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"unsafe"
 
 	"github.com/gophi/gophi/model"
@@ -267,7 +268,7 @@ func (m *Model) SetWeights(src model.Source) error {
 		if !ok {
 			return fmt.Errorf("train: weights: tensor %s is missing", p.Name)
 		}
-		if !sameShape(t.Shape, p.Shape) {
+		if !slices.Equal(t.Shape, p.Shape) {
 			return fmt.Errorf("train: weights: tensor %s has shape %v, the configuration wants %v", p.Name, t.Shape, p.Shape)
 		}
 		if t.Ready != nil {
@@ -289,16 +290,4 @@ func (m *Model) SetWeights(src model.Source) error {
 		}
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -316,6 +316,7 @@ func (t *Trainer) initFrom(dir string) error {
 	return nil
 }
 
+// ckSource is a model.Source over a safetensors checkpoint folder.
 type ckSource struct{ ck *safetensors.Checkpoint }
 
 func (s ckSource) Tensor(name string) (model.Tensor, bool) {
