@@ -138,6 +138,11 @@ Flags:
 	if fs.NArg() > 0 {
 		return fmt.Errorf("train: unexpected argument %q (flags only; see gophi train -h)", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "steps" { // --steps given wins over a --tokens from --config or run.json
+			o.Tokens = 0
+		}
+	})
 	if !*resume && (o.Data == "" || o.Out == "") {
 		fs.Usage()
 		return errUsage
