@@ -197,6 +197,17 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 		tokPath = o.Init
 	}
 	if tokPath == "" {
+		// The data's index.json names the tokenizer it was made with.
+		if ds, err := shards.Open(o.Data); err == nil {
+			if p := ds.Index.Tokenizer.Path; p != "" {
+				if _, err := os.Stat(p); err == nil {
+					tokPath = p
+					fmt.Fprintf(log, "tokenizer: %s (named by %s)\n", p, filepath.Join(o.Data, shards.IndexName))
+				}
+			}
+		}
+	}
+	if tokPath == "" {
 		return nil, errors.New("train: --tokenizer is required (the tokenizer.json the data was tokenized with)")
 	}
 	if t.tok, t.tokJSON, err = loadTokenizer(tokPath); err != nil {

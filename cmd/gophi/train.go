@@ -86,7 +86,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.IntVar(&o.SlidingWindow, "sliding-window", o.SlidingWindow, "keys a query sees, itself included (0: all)")
 	fs.BoolVar(&o.TieEmbeddings, "tie-embeddings", o.TieEmbeddings, "share the embedding with the output head")
 	fs.StringVar(&o.Data, "data", o.Data, "token shard folder from gophi tokenize (required)")
-	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "the tokenizer.json the data was tokenized with, or its folder (required); sets the vocabulary")
+	fs.StringVar(&o.Tokenizer, "tokenizer", o.Tokenizer, "the tokenizer.json the data was tokenized with, or its folder; sets the vocabulary (default: the one --data's index.json names, if it is there)")
 	fs.IntVar(&o.Batch, "batch", o.Batch, "sequences per micro-batch")
 	fs.IntVar(&o.Accum, "accum", o.Accum, "micro-batches per optimizer step (gradient accumulation)")
 	fs.IntVar(&o.Steps, "steps", o.Steps, "optimizer steps")
@@ -109,7 +109,7 @@ func cmdTrain(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&o.SamplePrompt, "sample-prompt", o.SamplePrompt, `prompt of the sample printed at each checkpoint (default "Once upon a time", or a chat request for chat data)`)
 	fs.IntVar(&o.SampleTokens, "sample-tokens", o.SampleTokens, "tokens of that sample (0: none)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage: gophi train --data DIR --tokenizer TOKENIZER --out DIR [flags]
+		fmt.Fprint(stderr, `Usage: gophi train --data DIR [--tokenizer TOKENIZER] --out DIR [flags]
        gophi train --resume --out DIR [flags]
 
 Trains a Phi-3-architecture model from scratch (or from --init) on token
