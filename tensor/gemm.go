@@ -44,10 +44,12 @@ func (p *Pool) GemmNN(c []float32, ldc int, x []float32, ldx int, w []float32, l
 // least GemmScratch(n) floats: for callers that are already one pool task
 // among many (attention, one head per task).
 func GemmNTSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, m, k int, add bool) {
-	g := gemmTask{c: c, ldc: ldc, x: x, ldx: ldx, w: w, ldw: ldw, n: n, m: m, k: k, add: add, nt: true, tc: max(n, 1)}
-	for pn := 0; pn < (m+PanelRows-1)/PanelRows; pn++ {
-		g.unit(buf, pn, 0, n)
-	}
+	GemmCausalSerial(buf, c, ldc, x, ldx, w, ldw, n, m, k, add, true, Full)
+}
+
+// GemmNNSerial is GemmNN on the calling goroutine (see GemmNTSerial).
+func GemmNNSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, m, k int, add bool) {
+	GemmCausalSerial(buf, c, ldc, x, ldx, w, ldw, n, m, k, add, false, Full)
 }
 
 // Causal says which part of a serial product over one sequence's causal
@@ -85,14 +87,6 @@ func GemmCausalSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float
 			i0 = min(n, pn*PanelRows)
 		}
 		g.unit(buf, pn, i0, n)
-	}
-}
-
-// GemmNNSerial is GemmNN on the calling goroutine (see GemmNTSerial).
-func GemmNNSerial(buf, c []float32, ldc int, x []float32, ldx int, w []float32, ldw int, n, m, k int, add bool) {
-	g := gemmTask{c: c, ldc: ldc, x: x, ldx: ldx, w: w, ldw: ldw, n: n, m: m, k: k, add: add, tc: max(n, 1)}
-	for pn := 0; pn < (m+PanelRows-1)/PanelRows; pn++ {
-		g.unit(buf, pn, 0, n)
 	}
 }
 
