@@ -7835,7 +7835,7 @@ max2_loop4:
 	VMAXPS 32(AX), Y1, Y1
 	VMAXPS 64(AX), Y2, Y2
 	VMAXPS 96(AX), Y3, Y3
-	ADDQ   $0x80, AX
+	ADDQ   $0x00000080, AX
 	SUBQ   $0x20, CX
 	JMP    max2_loop4
 

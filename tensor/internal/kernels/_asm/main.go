@@ -252,41 +252,61 @@ func dotBF16AVX512() {
 // maxF32AVX512: max of x[0..n), n a positive multiple of 16, with four
 // accumulators so VMAXPS's latency overlaps (the softmax's and the
 // cross-entropy's row maxima in training).
-func maxF32AVX512() {
-	TEXT("maxF32AVX512", NOSPLIT, "func(x *float32, n int) float32")
-	Doc("maxF32AVX512 returns the largest of x[0..n) for n a positive multiple of 16.")
+func maxF32AVX512() { maxF32(true) }
+
+// maxF32AVX2 is maxF32AVX512 for AVX2: n a positive multiple of 8.
+func maxF32AVX2() { maxF32(false) }
+
+// maxF32 emits maxF32AVX512 (zmm) or maxF32AVX2.
+func maxF32(zmm bool) {
+	name, lanes, pre, vec := "maxF32AVX2", 8, "max2", YMM
+	if zmm {
+		name, lanes, pre, vec = "maxF32AVX512", 16, "max", ZMM
+	}
+	TEXT(name, NOSPLIT, "func(x *float32, n int) float32")
+	if zmm {
+		Doc("maxF32AVX512 returns the largest of x[0..n) for n a positive multiple of 16.")
+	} else {
+		Doc("maxF32AVX2 returns the largest of x[0..n) for n a positive multiple of 8 (AVX2).")
+	}
+	bytes := 4 * lanes
 	x := Load(Param("x"), GP64())
 	n := Load(Param("n"), GP64())
-	acc := []VecVirtual{ZMM(), ZMM(), ZMM(), ZMM()}
+	acc := []VecVirtual{vec(), vec(), vec(), vec()}
 	for _, a := range acc {
 		VMOVUPS(Mem{Base: x}, a)
 	}
-	Label("max_loop4")
-	CMPQ(n, U8(64))
-	JL(LabelRef("max_loop1"))
+	Label(pre + "_loop4")
+	CMPQ(n, U8(4*lanes))
+	JL(LabelRef(pre + "_loop1"))
 	for u, a := range acc {
-		VMAXPS(Mem{Base: x, Disp: 64 * u}, a, a)
+		VMAXPS(Mem{Base: x, Disp: bytes * u}, a, a)
 	}
-	ADDQ(U32(256), x)
-	SUBQ(U8(64), n)
-	JMP(LabelRef("max_loop4"))
-	Label("max_loop1")
-	CMPQ(n, U8(16))
-	JL(LabelRef("max_done"))
+	ADDQ(U32(4*bytes), x)
+	SUBQ(U8(4*lanes), n)
+	JMP(LabelRef(pre + "_loop4"))
+	Label(pre + "_loop1")
+	CMPQ(n, U8(lanes))
+	JL(LabelRef(pre + "_done"))
 	VMAXPS(Mem{Base: x}, acc[0], acc[0])
-	ADDQ(U8(64), x)
-	SUBQ(U8(16), n)
-	JMP(LabelRef("max_loop1"))
-	Label("max_done")
+	ADDQ(U8(bytes), x)
+	SUBQ(U8(lanes), n)
+	JMP(LabelRef(pre + "_loop1"))
+	Label(pre + "_done")
 	VMAXPS(acc[1], acc[0], acc[0])
 	VMAXPS(acc[3], acc[2], acc[2])
 	VMAXPS(acc[2], acc[0], acc[0])
-	y := YMM()
-	VEXTRACTF64X4(U8(1), acc[0], y)
-	VMAXPS(y, acc[0].AsY(), y)
 	xm := XMM()
-	VEXTRACTF32X4(U8(1), y, xm)
-	VMAXPS(xm, y.AsX(), xm)
+	if zmm {
+		y := YMM()
+		VEXTRACTF64X4(U8(1), acc[0], y)
+		VMAXPS(y, acc[0].AsY(), y)
+		VEXTRACTF32X4(U8(1), y, xm)
+		VMAXPS(xm, y.AsX(), xm)
+	} else {
+		VEXTRACTF128(U8(1), acc[0], xm)
+		VMAXPS(xm, acc[0].AsX(), xm)
+	}
 	t := XMM()
 	VMOVHLPS(xm, xm, t)
 	VMAXPS(t, xm, xm)
@@ -1851,49 +1871,6 @@ func dotF16AVX2() {
 	s := hsumY(acc[0])
 	VZEROUPPER()
 	Store(s, ReturnIndex(0))
-	RET()
-}
-
-// maxF32AVX2 is maxF32AVX512 for AVX2: n a positive multiple of 8.
-func maxF32AVX2() {
-	TEXT("maxF32AVX2", NOSPLIT, "func(x *float32, n int) float32")
-	Doc("maxF32AVX2 returns the largest of x[0..n) for n a positive multiple of 8 (AVX2).")
-	x := Load(Param("x"), GP64())
-	n := Load(Param("n"), GP64())
-	acc := []VecVirtual{YMM(), YMM(), YMM(), YMM()}
-	for _, a := range acc {
-		VMOVUPS(Mem{Base: x}, a)
-	}
-	Label("max2_loop4")
-	CMPQ(n, U8(32))
-	JL(LabelRef("max2_loop1"))
-	for u, a := range acc {
-		VMAXPS(Mem{Base: x, Disp: 32 * u}, a, a)
-	}
-	ADDQ(U8(128), x)
-	SUBQ(U8(32), n)
-	JMP(LabelRef("max2_loop4"))
-	Label("max2_loop1")
-	CMPQ(n, U8(8))
-	JL(LabelRef("max2_done"))
-	VMAXPS(Mem{Base: x}, acc[0], acc[0])
-	ADDQ(U8(32), x)
-	SUBQ(U8(8), n)
-	JMP(LabelRef("max2_loop1"))
-	Label("max2_done")
-	VMAXPS(acc[1], acc[0], acc[0])
-	VMAXPS(acc[3], acc[2], acc[2])
-	VMAXPS(acc[2], acc[0], acc[0])
-	xm := XMM()
-	VEXTRACTF128(U8(1), acc[0], xm)
-	VMAXPS(xm, acc[0].AsX(), xm)
-	t := XMM()
-	VMOVHLPS(xm, xm, t)
-	VMAXPS(t, xm, xm)
-	VMOVSHDUP(xm, t)
-	VMAXSS(t, xm, xm)
-	VZEROUPPER()
-	Store(xm, ReturnIndex(0))
 	RET()
 }
 
