@@ -288,6 +288,35 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// RopeFrequencies returns the rotary inverse frequencies of the RotaryDim/2
+// pairs (LongRoPE's long factor set when long, else its short set, or
+// plain RoPE's) and the magnitude factor on cos and sin (1 without
+// LongRoPE). The runtime and the trainer both build their angles from it:
+// angle = position · inv[i], cos and sin scaled by mag.
+func (c *Config) RopeFrequencies(long bool) (inv []float64, mag float64) {
+	var factors []float64
+	mag = 1
+	if r := c.Rope; r != nil {
+		mag, factors = r.AttentionFactor, r.ShortFactor
+		if long {
+			factors = r.LongFactor
+		}
+	}
+	inv = make([]float64, c.RotaryDim/2)
+	for i := range inv {
+		f := 1.0
+		if factors != nil {
+			f = factors[i]
+		}
+		inv[i] = 1 / (f * math.Pow(c.RopeTheta, float64(2*i)/float64(c.RotaryDim)))
+	}
+	return inv, mag
+}
+
+// LongRope reports whether a sequence of n tokens uses LongRoPE's long
+// factors: beyond OriginalMaxPositions, as transformers decides.
+func (c *Config) LongRope(n int) bool { return c.Rope != nil && n > c.OriginalMaxPositions }
+
 // QKVDim is the width of the fused qkv projection: Q, then K, then V.
 func (c *Config) QKVDim() int { return (c.Heads + 2*c.KVHeads) * c.HeadDim }
 

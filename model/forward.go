@@ -56,23 +56,10 @@ func newModel(c *Config, src Source, pool *tensor.Pool, onMatrix func(string, *t
 	if pool == nil {
 		pool = tensor.NewPool(0)
 	}
-	m := &Model{Config: c, w: w, pool: pool, ropeMag: 1}
-	half := c.RotaryDim / 2
-	inv := func(factors []float64) []float64 {
-		out := make([]float64, half)
-		for i := range out {
-			f := 1.0
-			if factors != nil {
-				f = factors[i]
-			}
-			out[i] = 1 / (f * math.Pow(c.RopeTheta, float64(2*i)/float64(c.RotaryDim)))
-		}
-		return out
-	}
-	if r := c.Rope; r != nil {
-		m.invShort, m.invLong, m.ropeMag = inv(r.ShortFactor), inv(r.LongFactor), r.AttentionFactor
-	} else {
-		m.invShort = inv(nil)
+	m := &Model{Config: c, w: w, pool: pool}
+	m.invShort, m.ropeMag = c.RopeFrequencies(false)
+	if c.Rope != nil {
+		m.invLong, _ = c.RopeFrequencies(true)
 	}
 	return m, nil
 }
@@ -191,7 +178,7 @@ func (m *Model) Eval(s *Sequence, tokens []int32, all bool) ([]float32, error) {
 // so decoding with the cache gives exactly the logits of recomputing the
 // whole sequence. This is transformers' greedy_nocache reference; llama.cpp
 // instead picks one set from the allocated context size.
-func (m *Model) useLong(n int) bool { return m.invLong != nil && n > m.Config.OriginalMaxPositions }
+func (m *Model) useLong(n int) bool { return m.Config.LongRope(n) }
 
 // Forward runs the model over the new tokens of every step, as one batch:
 // the matrix products see all tokens of all sequences at once and attention

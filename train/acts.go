@@ -135,28 +135,15 @@ func (m *Model) allocActs() {
 	m.ropeTables()
 }
 
-// ropeTables fills the cos and sin of every position of a sequence, as the
-// runtime computes them (angles in float64, LongRoPE's factor set chosen
-// by the sequence length, its magnitude factor applied).
+// ropeTables fills the cos and sin of every position of a sequence as the
+// runtime computes them (model.Config.RopeFrequencies, angles in float64,
+// LongRoPE's factor set chosen by the sequence length).
 func (m *Model) ropeTables() {
-	c := m.Config
-	half := c.RotaryDim / 2
-	mag := 1.0
-	var factors []float64
-	if r := c.Rope; r != nil {
-		mag, factors = r.AttentionFactor, r.ShortFactor
-		if m.Seq > c.OriginalMaxPositions {
-			factors = r.LongFactor
-		}
-	}
-	for j := 0; j < half; j++ {
-		f := 1.0
-		if factors != nil {
-			f = factors[j]
-		}
-		inv := 1 / (f * math.Pow(c.RopeTheta, float64(2*j)/float64(c.RotaryDim)))
+	inv, mag := m.Config.RopeFrequencies(m.Config.LongRope(m.Seq))
+	half := len(inv)
+	for j, f := range inv {
 		for p := 0; p < m.Seq; p++ {
-			a := float64(p) * inv
+			a := float64(p) * f
 			m.a.cos[p*half+j] = float32(math.Cos(a) * mag)
 			m.a.sin[p*half+j] = float32(math.Sin(a) * mag)
 			m.a.nsin[p*half+j] = -m.a.sin[p*half+j]
