@@ -64,7 +64,7 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	m, err := build(cfg, checkpointSource{ck}, opts)
+	m, err := build(cfg, SafetensorsSource(ck, ""), opts)
 	if err != nil {
 		ck.Close()
 		return nil, fmt.Errorf("%w (in %s)", err, filepath.Clean(dir))
@@ -73,10 +73,24 @@ func LoadDir(dir string, opts LoadOptions) (*Model, error) {
 	return m, nil
 }
 
-type checkpointSource struct{ ck *safetensors.Checkpoint }
+// SafetensorsSource returns the tensors of a safetensors file or checkpoint
+// folder (safetensors.File, safetensors.Checkpoint) as a Source, their
+// names prefixed by prefix ("" for a model's own weights).
+func SafetensorsSource(f interface {
+	Tensor(name string) (*safetensors.Tensor, bool)
+}, prefix string) Source {
+	return safetensorsSource{f, prefix}
+}
 
-func (s checkpointSource) Tensor(name string) (Tensor, bool) {
-	t, ok := s.ck.Tensor(name)
+type safetensorsSource struct {
+	f interface {
+		Tensor(name string) (*safetensors.Tensor, bool)
+	}
+	prefix string
+}
+
+func (s safetensorsSource) Tensor(name string) (Tensor, bool) {
+	t, ok := s.f.Tensor(s.prefix + name)
 	if !ok {
 		return Tensor{}, false
 	}

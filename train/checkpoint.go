@@ -192,7 +192,7 @@ func LoadCheckpoint(dir string, m *Model, opt *AdamW) (*State, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer f.Close()
-	if err := m.SetWeights(fileSource{f, ""}); err != nil {
+	if err := m.SetWeights(model.SafetensorsSource(f, "")); err != nil {
 		return nil, err
 	}
 	if opt == nil {
@@ -207,35 +207,16 @@ func LoadCheckpoint(dir string, m *Model, opt *AdamW) (*State, error) {
 	if err != nil || t < 0 {
 		return nil, fmt.Errorf("train: %s: %w: optimizer.safetensors has no adamw_t", dir, ErrCorrupt)
 	}
-	w := m.W
 	for _, part := range []struct {
 		prefix string
 		dst    []float32
 	}{{"m.", opt.M}, {"v.", opt.V}} {
-		m.W = part.dst
-		err := m.SetWeights(fileSource{of, part.prefix})
-		m.W = w
-		if err != nil {
+		if err := m.readParams(part.dst, model.SafetensorsSource(of, part.prefix)); err != nil {
 			return nil, fmt.Errorf("train: %s: optimizer: %w", dir, err)
 		}
 	}
 	opt.T = t
 	return &st, nil
-}
-
-// fileSource is a model.Source over one safetensors file whose names carry
-// a prefix.
-type fileSource struct {
-	f      *safetensors.File
-	prefix string
-}
-
-func (s fileSource) Tensor(name string) (model.Tensor, bool) {
-	t, ok := s.f.Tensor(s.prefix + name)
-	if !ok {
-		return model.Tensor{}, false
-	}
-	return model.Tensor{Type: t.DType, Shape: t.Shape, Data: t.Data}, true
 }
 
 // sameConfig reports how two configurations differ in what shapes and

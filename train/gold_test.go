@@ -29,7 +29,7 @@ func goldModel(t *testing.T, name string, batch, seq int, pool *tensor.Pool) *Mo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.SetWeights(ckSource{ck}); err != nil {
+	if err := m.SetWeights(model.SafetensorsSource(ck, "")); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -262,7 +262,11 @@ func FLOPsPerToken(c *model.Config, seq int) float64 {
 // SetWeights copies every parameter from src (any tensor type the runtime
 // reads: F32, F16, BF16 or a quantized type, dequantized), checking names
 // and shapes.
-func (m *Model) SetWeights(src model.Source) error {
+func (m *Model) SetWeights(src model.Source) error { return m.readParams(m.W, src) }
+
+// readParams copies every parameter's tensor from src into its range of
+// dst (laid out as W: the weights, or an AdamW moment).
+func (m *Model) readParams(dst []float32, src model.Source) error {
 	for _, p := range m.Params {
 		t, ok := src.Tensor(p.Name)
 		if !ok {
@@ -284,7 +288,7 @@ func (m *Model) SetWeights(src model.Source) error {
 		if err != nil {
 			return fmt.Errorf("train: weights: tensor %s: %w", p.Name, err)
 		}
-		w := m.W[p.Off : p.Off+p.Len]
+		w := dst[p.Off : p.Off+p.Len]
 		for r := 0; r < rows; r++ {
 			mat.RowF32(r, w[r*cols:(r+1)*cols])
 		}

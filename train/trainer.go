@@ -321,21 +321,10 @@ func (t *Trainer) initFrom(dir string) error {
 		return fmt.Errorf("train: --init: %w", err)
 	}
 	defer ck.Close()
-	if err := t.Model.SetWeights(ckSource{ck}); err != nil {
+	if err := t.Model.SetWeights(model.SafetensorsSource(ck, "")); err != nil {
 		return fmt.Errorf("train: --init %s: %w", dir, err)
 	}
 	return nil
-}
-
-// ckSource is a model.Source over a safetensors checkpoint folder.
-type ckSource struct{ ck *safetensors.Checkpoint }
-
-func (s ckSource) Tensor(name string) (model.Tensor, bool) {
-	t, ok := s.ck.Tensor(name)
-	if !ok {
-		return model.Tensor{}, false
-	}
-	return model.Tensor{Type: t.DType, Shape: t.Shape, Data: t.Data}, true
 }
 
 // resume loads the newest checkpoint of Out and cuts metrics.csv back to
