@@ -41,6 +41,21 @@ func Load(name string, data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
+// LoadPath reads a tokenizer.json file, or a folder with one (LoadDir), and
+// returns the tokenizer.json's path too.
+func LoadPath(path string) (*Tokenizer, string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("tokenizer: %w", err)
+	}
+	if fi.IsDir() {
+		t, err := LoadDir(path)
+		return t, filepath.Join(path, "tokenizer.json"), err
+	}
+	t, err := LoadFile(path)
+	return t, path, err
+}
+
 // LoadDir reads tokenizer.json from dir, plus tokenizer_config.json (BOS/EOS
 // flags and strings, chat template), chat_template.jinja (when the config
 // has no template) and generation_config.json (eos_token_id: the stop set)

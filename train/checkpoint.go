@@ -15,6 +15,7 @@ import (
 	"strconv"
 
 	"github.com/gophi/gophi/format/safetensors"
+	"github.com/gophi/gophi/internal/atomicfile"
 	"github.com/gophi/gophi/model"
 	"github.com/gophi/gophi/tensor"
 	"github.com/gophi/gophi/tokenizer"
@@ -96,8 +97,8 @@ func SaveCheckpoint(out string, m *Model, opt *AdamW, st State, tok *tokenizer.T
 	if err := writeJSON(filepath.Join(tmp, StateName), st); err != nil {
 		return "", err
 	}
-	if err := syncDir(tmp); err != nil {
-		return "", err
+	if err := atomicfile.SyncDir(tmp); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
 	if err := os.RemoveAll(final); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
@@ -105,8 +106,8 @@ func SaveCheckpoint(out string, m *Model, opt *AdamW, st State, tok *tokenizer.T
 	if err := os.Rename(tmp, final); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
-	if err := syncDir(out); err != nil {
-		return "", err
+	if err := atomicfile.SyncDir(out); err != nil {
+		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
 	steps, err := Checkpoints(out)
 	if err != nil {
@@ -241,16 +242,4 @@ func fileSHA256(path string) (string, error) {
 		return "", fmt.Errorf("train: %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("train: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("train: sync %s: %w", dir, err)
-	}
-	return nil
 }

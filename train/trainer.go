@@ -153,20 +153,6 @@ func MemAvailable() int64 {
 	return 0
 }
 
-// loadTokenizer reads a tokenizer.json or a folder with one.
-func loadTokenizer(path string) (*tokenizer.Tokenizer, string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, "", fmt.Errorf("--tokenizer: %w", err)
-	}
-	if fi.IsDir() {
-		t, err := tokenizer.LoadDir(path)
-		return t, filepath.Join(path, "tokenizer.json"), err
-	}
-	t, err := tokenizer.LoadFile(path)
-	return t, path, err
-}
-
 // NewTrainer prepares a run: loads the tokenizer and the data, plans and
 // allocates the model (refusing a shape that does not fit in memory),
 // starts from --init or a checkpoint (resume), and writes run.json.
@@ -210,8 +196,8 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 	if tokPath == "" {
 		return nil, errors.New("train: --tokenizer is required (the tokenizer.json the data was tokenized with)")
 	}
-	if t.tok, t.tokJSON, err = loadTokenizer(tokPath); err != nil {
-		return nil, fmt.Errorf("train: %w", err)
+	if t.tok, t.tokJSON, err = tokenizer.LoadPath(tokPath); err != nil {
+		return nil, fmt.Errorf("train: --tokenizer: %w", err)
 	}
 	var eos []int
 	if id := t.tok.EOS(); id >= 0 {

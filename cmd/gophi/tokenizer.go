@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -157,16 +156,10 @@ Flags:
 // loadTokenizer loads a tokenizer.json, or a folder with one (and its
 // tokenizer_config.json), and returns the tokenizer.json path.
 func loadTokenizer(path string) (*tokenizer.Tokenizer, string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		return nil, "", fmt.Errorf("--tokenizer: %w (give a tokenizer.json, e.g. from gophi tokenizer train, or a model folder)", err)
 	}
-	if fi.IsDir() {
-		tok, err := tokenizer.LoadDir(path)
-		return tok, filepath.Join(path, "tokenizer.json"), err
-	}
-	tok, err := tokenizer.LoadFile(path)
-	return tok, path, err
+	return tokenizer.LoadPath(path)
 }
 
 func cmdTokenize(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
