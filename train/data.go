@@ -19,15 +19,15 @@ type Data struct {
 	total  int64
 }
 
-// OpenData reads split of the shard folder dir, checking that its
-// vocabulary is vocab ids.
+// OpenData reads split of the shard folder dir, checking that it was
+// tokenized for a vocabulary of vocab ids (the tokenizer's size).
 func OpenData(dir string, split shards.Split, vocab int) (*Data, error) {
 	ds, err := shards.Open(dir)
 	if err != nil {
 		return nil, fmt.Errorf("train: --data: %w", err)
 	}
 	if ds.Index.VocabSize != vocab {
-		return nil, fmt.Errorf("train: --data %s was tokenized for a vocabulary of %d ids, the model has %d (tokenize it with the same tokenizer)", dir, ds.Index.VocabSize, vocab)
+		return nil, fmt.Errorf("train: --data %s was tokenized for a vocabulary of %d ids, the tokenizer has %d (tokenize it with the same tokenizer)", dir, ds.Index.VocabSize, vocab)
 	}
 	d := &Data{Index: ds.Index}
 	for i := range ds.Index.Shards(split) {

@@ -62,8 +62,6 @@ type Options struct {
 	Init            string  `json:"init"` // a model folder to start from (fine-tuning)
 	SamplePrompt    string  `json:"sample_prompt"`
 	SampleTokens    int     `json:"sample_tokens"`
-
-	startStep int // the step a resumed run starts after
 }
 
 // DefaultOptions are the defaults of "gophi train": a small model in the
@@ -113,7 +111,7 @@ type Result struct {
 	TrainLoss  float64 // the last step's
 	ValLoss    float64 // the last validation's (NaN: none)
 	Checkpoint string  // the last checkpoint written
-	Plan       Plan
+	Ran        int     // steps run by this call (0: the run was already complete)
 }
 
 // Trainer runs one training run.
@@ -135,6 +133,7 @@ type Trainer struct {
 	batches  []*Batch
 	tokens   int64
 	lastCkpt string
+	start    int // the step the run starts after (a resumed run's checkpoint)
 }
 
 // MemAvailable returns the memory the system can give without swapping
@@ -156,7 +155,7 @@ func MemAvailable() int64 {
 // NewTrainer prepares a run: loads the tokenizer and the data, plans and
 // allocates the model (refusing a shape that does not fit in memory),
 // starts from --init or a checkpoint (resume), and writes run.json.
-func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, error) {
+func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (_ *Trainer, err error) {
 	if o.Out == "" {
 		return nil, errors.New("train: --out is required (the folder for checkpoints, metrics.csv and loss.svg)")
 	}
@@ -177,7 +176,11 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 		o.Keep = 2
 	}
 	t := &Trainer{Opts: o, Log: log, TTY: tty}
-	var err error
+	defer func() {
+		if err != nil {
+			t.Close() // the pool, once it is started
+		}
+	}()
 	tokPath := o.Tokenizer
 	if tokPath == "" && o.Init != "" {
 		tokPath = o.Init
@@ -217,7 +220,9 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 	} else if t.cfg, err = o.Config(t.tok.Len(), int(t.tok.BOS()), eos); err != nil {
 		return nil, fmt.Errorf("train: shape: %w", err)
 	}
-	if t.data, err = OpenData(o.Data, shards.Train, t.cfg.VocabSize); err != nil {
+	// The data's ids are the tokenizer's; a model (from --init) may have
+	// more logits than the tokenizer has tokens (Phi-3 pads 32011 to 32064).
+	if t.data, err = OpenData(o.Data, shards.Train, t.tok.Len()); err != nil {
 		return nil, err
 	}
 	if want := t.data.Index.Tokenizer.SHA256; want != "" {
@@ -231,7 +236,7 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 	if t.loader, err = NewLoader(t.data, o.Batch, o.Ctx, o.Seed); err != nil {
 		return nil, err
 	}
-	if val, err := OpenData(o.Data, shards.Val, t.cfg.VocabSize); err == nil && val.Windows(o.Ctx) > 0 {
+	if val, err := OpenData(o.Data, shards.Val, t.tok.Len()); err == nil && val.Windows(o.Ctx) > 0 {
 		t.val = ValBatches(val, o.Batch, o.Ctx, max(o.EvalBatches, 1))
 	} else if err != nil {
 		return nil, err
@@ -239,7 +244,6 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 	t.Pool = tensor.NewPool(o.Threads) // ≤ 0: one thread per core
 	plan, err := PlanMemory(t.cfg, o.Batch, o.Ctx, t.Pool.Threads())
 	if err != nil {
-		t.Pool.Close()
 		return nil, fmt.Errorf("train: shape: %w", err)
 	}
 	fmt.Fprintf(log, "model: %d layers, hidden %d, %d heads (%d kv), ffn %d, vocab %d, ctx %d: %.2fM parameters, %.1f MFLOPs per token\n",
@@ -247,12 +251,10 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 		float64(plan.Params)/1e6, FLOPsPerToken(t.cfg, o.Ctx)/1e6)
 	fmt.Fprintf(log, "memory: %s\n", plan)
 	if avail := MemAvailable(); avail > 0 && plan.Total() > avail*9/10 {
-		t.Pool.Close()
 		return nil, fmt.Errorf("train: this run needs %.1f GiB but only %.1f GiB of memory is available: lower --batch or --ctx, or choose a smaller shape",
 			float64(plan.Total())/(1<<30), float64(avail)/(1<<30))
 	}
 	if t.Model, err = New(t.cfg, o.Batch, o.Ctx, o.Seed, t.Pool); err != nil {
-		t.Pool.Close()
 		return nil, err
 	}
 	t.Opt = NewAdamW(t.Model, o.WeightDecay)
@@ -266,34 +268,28 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (*Trainer, erro
 		t.batches = append(t.batches, b)
 	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
-		t.Close()
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	start := 0
 	if resume {
 		if start, err = t.resume(); err != nil {
-			t.Close()
 			return nil, err
 		}
 	} else {
 		if steps, _ := Checkpoints(o.Out); len(steps) > 0 {
-			t.Close()
 			return nil, fmt.Errorf("train: %s already holds checkpoints (up to step %d): add --resume to continue that run, or choose another --out", o.Out, steps[len(steps)-1])
 		}
 		if o.Init != "" {
 			if err := t.initFrom(o.Init); err != nil {
-				t.Close()
 				return nil, err
 			}
 		}
 		if err := report.WriteCSV(filepath.Join(o.Out, "metrics.csv"), nil); err != nil {
-			t.Close()
 			return nil, err
 		}
 	}
-	t.Opts.startStep = start
+	t.start = start
 	if err := writeJSON(filepath.Join(o.Out, "run.json"), t.Opts); err != nil {
-		t.Close()
 		return nil, err
 	}
 	return t, nil
@@ -369,8 +365,7 @@ var ErrNotFinite = errors.New("the loss is not finite")
 func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	o := t.Opts
 	m := t.Model
-	res := &Result{Step: o.startStep, ValLoss: math.NaN(), Checkpoint: t.lastCkpt}
-	res.Plan, _ = PlanMemory(t.cfg, o.Batch, o.Ctx, t.Pool.Threads())
+	res := &Result{Step: t.start, ValLoss: math.NaN(), Checkpoint: t.lastCkpt}
 	metrics := filepath.Join(o.Out, "metrics.csv")
 	prog := report.NewProgress(t.Log, t.TTY, o.Steps)
 	defer prog.Done()
@@ -379,9 +374,9 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	if len(t.val) == 0 {
 		prog.Line(fmt.Sprintf("no validation split in %s: val_loss stays empty", o.Data))
 	}
-	for step := o.startStep + 1; step <= o.Steps; step++ {
+	for step := t.start + 1; step <= o.Steps; step++ {
 		if err := ctx.Err(); err != nil {
-			if step-1 > o.startStep {
+			if step-1 > t.start {
 				if _, cerr := t.checkpoint(step-1, prog); cerr != nil {
 					return res, errors.Join(err, cerr)
 				}
@@ -430,7 +425,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 		if err := report.AppendCSV(metrics, row); err != nil {
 			return res, err
 		}
-		res.Step, res.TrainLoss = step, loss
+		res.Step, res.TrainLoss, res.Ran = step, loss, res.Ran+1
 		prog.Update(step, loss, lr, row.TokensPerS, flops*row.TokensPerS/1e9)
 		if evaluate {
 			prog.Line(fmt.Sprintf("step %d: train loss %.4f, val loss %.4f", step, loss, row.ValLoss))

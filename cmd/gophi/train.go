@@ -161,7 +161,11 @@ Flags:
 		}
 		return err
 	}
-	fmt.Fprintf(stdout, "trained %d steps in %s: train loss %.4f", res.Step, time.Since(start).Round(time.Second), res.TrainLoss)
+	if res.Ran == 0 {
+		fmt.Fprintf(stdout, "nothing to do: the run in %s is complete at step %d (give a larger --steps to go on)\nmodel: %s\n", o.Out, res.Step, res.Checkpoint)
+		return nil
+	}
+	fmt.Fprintf(stdout, "trained %d steps (to step %d) in %s: train loss %.4f", res.Ran, res.Step, time.Since(start).Round(time.Second), res.TrainLoss)
 	if res.ValLoss == res.ValLoss {
 		fmt.Fprintf(stdout, ", val loss %.4f", res.ValLoss)
 	}

@@ -136,6 +136,13 @@ func TestTrainLowersLossAndResumesAfterKill(t *testing.T) {
 		}
 	}
 
+	// Resuming a complete run says so and changes nothing.
+	if out, _, err := runCLI(t, "", "train", "--resume", "--out", killed); err != nil || !strings.Contains(out, "nothing to do") {
+		t.Errorf("resume of a complete run: %v %q", err, out)
+	}
+	if again := metricsWithoutSpeed(t, filepath.Join(killed, "metrics.csv")); len(again) != len(want) {
+		t.Errorf("resuming a complete run changed metrics.csv to %d lines", len(again))
+	}
 	ents, _ := filepath.Glob(filepath.Join(killed, "checkpoint-*"))
 	if len(ents) != 2 {
 		t.Errorf("%d checkpoints kept, want 2: %v", len(ents), ents)
@@ -217,7 +224,7 @@ func TestTrainBadInput(t *testing.T) {
 	}{
 		{"missing data", trainArgs(tok, filepath.Join(dir, "nope"), filepath.Join(dir, "o1")), "no index.json"},
 		{"empty data", trainArgs(tok, empty, filepath.Join(dir, "o2")), "no index.json"},
-		{"other vocabulary", trainArgs(tok, otherShards, filepath.Join(dir, "o3")), "vocabulary of 400 ids, the model has 320"},
+		{"other vocabulary", trainArgs(tok, otherShards, filepath.Join(dir, "o3")), "vocabulary of 400 ids, the tokenizer has 320"},
 		{"other tokenizer", trainArgs(sameSizeTok, shards, filepath.Join(dir, "o4")), "tokenized with another tokenizer"},
 		{"truncated shard", trainArgs(tok, truncated, filepath.Join(dir, "o5")), "bytes"},
 		{"head size", trainArgs(tok, shards, filepath.Join(dir, "o6"), "--hidden", "30", "--heads", "4"), "not a multiple of --heads"},
