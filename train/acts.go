@@ -80,7 +80,13 @@ func sizesFor(c *model.Config, batch, seq, threads int) actSizes {
 		}
 		return nil
 	})
-	s.scratch += int64(batch*seq)*2 + int64(c.VocabSize) // rowLoss (float64), tokens, targets
+	// allocActs' own slices: rowLoss (float64), tokens, targets, and the
+	// gradient norm's float64 partial sums.
+	var params int64
+	for _, p := range ParamLayout(c) {
+		params += int64(p.Len)
+	}
+	s.scratch += 4*int64(batch*seq) + 2*(params/sumBlock+1)
 	return s
 }
 

@@ -98,14 +98,14 @@ func (m *Model) ClipGrad(maxNorm float64) float64 {
 		return norm
 	}
 	if k := maxNorm / (norm + 1e-6); k < 1 {
-		m.op.lr = k
+		m.op.scale = float32(k)
 		m.parallel((len(m.G)+sumBlock-1)/sumBlock, (*Model).scaleGrads)
 	}
 	return norm
 }
 
 func (m *Model) scaleGrads(_, lo, hi int) {
-	k := float32(m.op.lr)
+	k := m.op.scale
 	for i := range m.G[lo*sumBlock : min(len(m.G), hi*sumBlock)] {
 		m.G[lo*sumBlock+i] *= k
 	}

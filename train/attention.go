@@ -58,7 +58,7 @@ func (m *Model) attentionUnit(worker, lo, hi int) {
 			for j := range vis {
 				vis[j] *= scale
 			}
-			mx := maxOf(vis)
+			mx := tensor.Max(vis)
 			// The exp kernel works 16 values at a time and leaves the rest
 			// to math.Exp: pad the row to a multiple of 16 with values whose
 			// exp is 0 (or ~1e-38, nothing next to the sum's 1 or more).

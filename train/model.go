@@ -11,12 +11,12 @@ import (
 	"github.com/gophi/gophi/tensor"
 )
 
-// Param is one parameter tensor: a named range of Model.Params (and of
-// Model.Grads, the AdamW moments), in Hugging Face's name and shape.
+// Param is one parameter tensor: a named range of Model.W (and of Model.G
+// and the AdamW moments, laid out alike), in Hugging Face's name and shape.
 type Param struct {
 	Name  string
 	Shape []int // [out, in] for matrices
-	Off   int   // offset in Params
+	Off   int   // offset in W
 	Len   int
 	Decay bool // weight decay applies (matrices, not norm weights)
 }

@@ -27,17 +27,16 @@ func (m *Model) parallel(n int, fn func(m *Model, worker, lo, hi int)) {
 
 // opArgs are the operands of the pass being run.
 type opArgs struct {
-	l                      int       // layer
-	dst, x, dy, w, gw, rms []float32 // see each pass
-	sin                    []float32
-	start                  int  // first row of the logits chunk
-	back                   bool // cross-entropy: write the gradient
-	add                    bool // norm backward: add into dst
-	lr                     float64
-	opt                    *AdamW
+	l                  int       // layer
+	dst, x, dy, w, rms []float32 // see each pass
+	sin                []float32
+	start              int     // first row of the logits chunk
+	back               bool    // cross-entropy: write the gradient
+	add                bool    // norm backward: add into dst
+	lr                 float64 // AdamW's learning rate
+	scale              float32 // the gradients' clipping factor
+	opt                *AdamW
 }
-
-var tensorExpSub = tensor.ExpSub
 
 // embedRows sets the first layer's input rows to the tokens' embeddings.
 func (m *Model) embedRows(_, lo, hi int) {

@@ -231,19 +231,18 @@ func (m *Model) crossEntropyRows(_, lo, hi int) {
 		i := m.op.start + r
 		z := a.logits[r*v : (r+1)*v]
 		w := a.weight[i]
-		if w == 0 && !m.op.back {
+		if w == 0 { // not counted: no loss, and a zero gradient
 			a.rowLoss[i] = 0
+			if m.op.back {
+				clear(z)
+			}
 			continue
 		}
 		zt := z[a.targets[i]]
-		mx := maxOf(z)
-		sum := tensorExpSub(z, mx)
+		mx := tensor.Max(z)
+		sum := tensor.ExpSub(z, mx)
 		a.rowLoss[i] = math.Log(float64(sum)) + float64(mx) - float64(zt)
 		if !m.op.back {
-			continue
-		}
-		if w == 0 {
-			clear(z)
 			continue
 		}
 		// z ← z·w/sum, as z += (w/sum − 1)·z on the vector kernel.
@@ -251,6 +250,3 @@ func (m *Model) crossEntropyRows(_, lo, hi int) {
 		z[a.targets[i]] -= w
 	}
 }
-
-// maxOf returns the largest of x (len(x) > 0).
-func maxOf(x []float32) float32 { return tensor.Max(x) }
