@@ -198,10 +198,7 @@ func (w *Writer) plainMask(id int32) byte {
 func (w *Writer) enableMask() error {
 	w.idx.Masked = true
 	for _, s := range []Split{Train, Val} {
-		list := w.idx.Train
-		if s == Val {
-			list = w.idx.Val
-		}
+		list := w.idx.Shards(s)
 		for i := range list {
 			sh := &list[i]
 			o, err := w.create(MaskFile(sh.File))
