@@ -230,18 +230,28 @@ type transposeTask struct {
 }
 
 func (t *transposeTask) Run(_, lo, hi int) {
+	transposeCols(t.dst, t.src, t.ld, t.rows, t.cols, lo*32, min(t.cols, hi*32))
+}
+
+// TransposeSerial is Transpose on the calling goroutine, for callers that
+// are one pool task among many.
+func TransposeSerial(dst, src []float32, ld, rows, cols int) {
+	transposeCols(dst, src, ld, rows, cols, 0, cols)
+}
+
+// transposeCols writes rows [c0, c1) of dst = srcᵀ (dst is cols×rows).
+func transposeCols(dst, src []float32, ld, rows, cols, c0, c1 int) {
 	const b = 32
-	for cb := lo; cb < hi; cb++ {
-		c0, c1 := cb*b, min(t.cols, cb*b+b)
-		for r0 := 0; r0 < t.rows; r0 += b {
-			r1 := min(t.rows, r0+b)
+	for cb := c0; cb < c1; cb += b {
+		for r0 := 0; r0 < rows; r0 += b {
+			r1 := min(rows, r0+b)
 			// Rows of dst are written straight through; the 32×32 block
 			// of src they read stays in L1.
-			for c := c0; c < c1; c++ {
-				d := t.dst[c*t.rows+r0 : c*t.rows+r1]
-				s := t.src[r0*t.ld+c:]
+			for c := cb; c < min(c1, cb+b); c++ {
+				d := dst[c*rows+r0 : c*rows+r1]
+				s := src[r0*ld+c:]
 				for j := range d {
-					d[j] = s[j*t.ld]
+					d[j] = s[j*ld]
 				}
 			}
 		}

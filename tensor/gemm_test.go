@@ -94,11 +94,12 @@ func TestTranspose(t *testing.T) {
 	for _, s := range []struct{ rows, cols int }{{1, 1}, {3, 70}, {65, 33}, {256, 96}} {
 		ld := s.cols + 2
 		src := randNorm(rand.New(rand.NewPCG(1, 2)), s.rows*ld)
-		dst := make([]float32, s.rows*s.cols)
+		dst, serial := make([]float32, s.rows*s.cols), make([]float32, s.rows*s.cols)
 		pool.Transpose(dst, src, ld, s.rows, s.cols)
+		TransposeSerial(serial, src, ld, s.rows, s.cols)
 		for r := 0; r < s.rows; r++ {
 			for c := 0; c < s.cols; c++ {
-				if dst[c*s.rows+r] != src[r*ld+c] {
+				if dst[c*s.rows+r] != src[r*ld+c] || serial[c*s.rows+r] != src[r*ld+c] {
 					t.Fatalf("%dx%d: dst[%d][%d] wrong", s.rows, s.cols, c, r)
 				}
 			}

@@ -116,8 +116,8 @@ func (m *Model) attentionBackUnit(worker, lo, hi int) {
 				clear(row[j1:])
 			}
 			tensor.GemmCausalSerial(buf, dq, qkv, ds, t, k, qkv, t, hd, t, false, false, tensor.TokensFromK)
-			transposeRows(qt, q, qkv, t, hd)
-			transposeRows(dot, do, d, t, hd)
+			tensor.TransposeSerial(qt, q, qkv, t, hd)
+			tensor.TransposeSerial(dot, do, d, t, hd)
 			first := h == g*group
 			tensor.GemmCausalSerial(buf, dkt, t, qt, t, ds, t, hd, t, t, !first, false, tensor.KFromRows)
 			tensor.GemmCausalSerial(buf, dvt, t, dot, t, p, t, hd, t, t, !first, false, tensor.KFromRows)
@@ -129,16 +129,6 @@ func (m *Model) attentionBackUnit(worker, lo, hi int) {
 			for e := range kr {
 				kr[e], vr[e] = dkt[e*t+j], dvt[e*t+j]
 			}
-		}
-	}
-}
-
-// transposeRows sets dst[c·rows + r] = src[r·ld + c] for r < rows, c < cols.
-func transposeRows(dst, src []float32, ld, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		s := src[r*ld : r*ld+cols]
-		for c, v := range s {
-			dst[c*rows+r] = v
 		}
 	}
 }
