@@ -19,15 +19,12 @@ type Data struct {
 	total  int64
 }
 
-// OpenData reads split of the shard folder dir, checking that it was
-// tokenized for a vocabulary of vocab ids (the tokenizer's size).
-func OpenData(dir string, split shards.Split, vocab int) (*Data, error) {
-	ds, err := shards.Open(dir)
-	if err != nil {
-		return nil, fmt.Errorf("train: --data: %w", err)
-	}
+// OpenData reads split of an opened shard folder (shards.Open), checking
+// that it was tokenized for a vocabulary of vocab ids (the tokenizer's
+// size).
+func OpenData(ds *shards.Dataset, split shards.Split, vocab int) (*Data, error) {
 	if ds.Index.VocabSize != vocab {
-		return nil, fmt.Errorf("train: --data %s was tokenized for a vocabulary of %d ids, the tokenizer has %d (tokenize it with the same tokenizer)", dir, ds.Index.VocabSize, vocab)
+		return nil, fmt.Errorf("train: --data %s was tokenized for a vocabulary of %d ids, the tokenizer has %d (tokenize it with the same tokenizer)", ds.Dir, ds.Index.VocabSize, vocab)
 	}
 	d := &Data{Index: ds.Index}
 	for i := range ds.Index.Shards(split) {

@@ -185,15 +185,15 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (_ *Trainer, er
 	if tokPath == "" && o.Init != "" {
 		tokPath = o.Init
 	}
-	if tokPath == "" {
+	ds, err := shards.Open(o.Data)
+	if err != nil {
+		return nil, fmt.Errorf("train: --data: %w", err)
+	}
+	if p := ds.Index.Tokenizer.Path; tokPath == "" && p != "" {
 		// The data's index.json names the tokenizer it was made with.
-		if ds, err := shards.Open(o.Data); err == nil {
-			if p := ds.Index.Tokenizer.Path; p != "" {
-				if _, err := os.Stat(p); err == nil {
-					tokPath = p
-					fmt.Fprintf(log, "tokenizer: %s (named by %s)\n", p, filepath.Join(o.Data, shards.IndexName))
-				}
-			}
+		if _, err := os.Stat(p); err == nil {
+			tokPath = p
+			fmt.Fprintf(log, "tokenizer: %s (named by %s)\n", p, filepath.Join(o.Data, shards.IndexName))
 		}
 	}
 	if tokPath == "" {
@@ -222,7 +222,7 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (_ *Trainer, er
 	}
 	// The data's ids are the tokenizer's; a model (from --init) may have
 	// more logits than the tokenizer has tokens (Phi-3 pads 32011 to 32064).
-	if t.data, err = OpenData(o.Data, shards.Train, t.tok.Len()); err != nil {
+	if t.data, err = OpenData(ds, shards.Train, t.tok.Len()); err != nil {
 		return nil, err
 	}
 	if want := t.data.Index.Tokenizer.SHA256; want != "" {
@@ -236,7 +236,7 @@ func NewTrainer(o Options, resume bool, log io.Writer, tty bool) (_ *Trainer, er
 	if t.loader, err = NewLoader(t.data, o.Batch, o.Ctx, o.Seed); err != nil {
 		return nil, err
 	}
-	if val, err := OpenData(o.Data, shards.Val, t.tok.Len()); err == nil && val.Windows(o.Ctx) > 0 {
+	if val, err := OpenData(ds, shards.Val, t.tok.Len()); err == nil && val.Windows(o.Ctx) > 0 {
 		t.val = ValBatches(val, o.Batch, o.Ctx, max(o.EvalBatches, 1))
 	} else if err != nil {
 		return nil, err
