@@ -90,6 +90,7 @@ func TestGoldGradients(t *testing.T) {
 					g := m.G[p.Off : p.Off+p.Len]
 					e := relErr(g, get("grad."+p.Name))
 					worst = max(worst, e)
+					t.Logf("grad %s: relative error %.1e", p.Name, e)
 					if e > 1e-4 {
 						t.Errorf("grad %s: relative error %.2e", p.Name, e)
 					}
