@@ -63,12 +63,17 @@ func CheckpointDir(out string, step int) string {
 
 // SaveCheckpoint writes a checkpoint of m and opt at st.Step into out
 // atomically and removes all but the newest keep checkpoints.
-func SaveCheckpoint(out string, m *Model, opt *AdamW, st State, tok *tokenizer.Tokenizer, tokenizerJSON string, keep int) (string, error) {
+func SaveCheckpoint(out string, m *Model, opt *AdamW, st State, tok *tokenizer.Tokenizer, tokenizerJSON string, keep int) (_ string, err error) {
 	final := CheckpointDir(out, st.Step)
 	tmp := filepath.Join(out, fmt.Sprintf(".checkpoint-%06d.tmp", st.Step))
 	if err := os.RemoveAll(tmp); err != nil {
 		return "", fmt.Errorf("train: checkpoint: %w", err)
 	}
+	defer func() {
+		if err != nil { // a full disk, say: leave no half folder behind
+			os.RemoveAll(tmp)
+		}
+	}()
 	if err := m.ExportDir(tmp, tok, tokenizerJSON); err != nil {
 		return "", err
 	}

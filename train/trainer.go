@@ -372,7 +372,7 @@ func (t *Trainer) Run(ctx context.Context) (*Result, error) {
 	flops := m.FLOPsPerToken()
 	perStep := int64(o.Batch * o.Accum * o.Ctx)
 	if len(t.val) == 0 {
-		prog.Line(fmt.Sprintf("no validation split in %s: val_loss stays empty", o.Data))
+		prog.Line(fmt.Sprintf("%s has no validation window of %d+1 tokens (val-*.bin, see gophi tokenize --val-fraction): val_loss stays empty", o.Data, o.Ctx))
 	}
 	for step := t.start + 1; step <= o.Steps; step++ {
 		if err := ctx.Err(); err != nil {
